@@ -1,0 +1,95 @@
+//! The command line, as clap sees it: raw flags only. `config` turns them
+//! into one checked configuration; no other module sees clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// How fast does your team answer, and how much of its communication is live?
+///
+/// commlens reads mailbox exports (mbox: Gmail Takeout, Thunderbird, Apple
+/// Mail, mailing-list archives; also gzip-compressed) and message logs
+/// (CSV), and reports response times and synchronous vs asynchronous
+/// communication. Metric definitions: METRICS.md.
+#[derive(Debug, Parser)]
+#[command(name = "commlens", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse exports and write summary.json into the output folder.
+    ///
+    /// Example: commlens report "Takeout/Mail/All mail.mbox" lists/ --me me@example.com
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Files or folders to read (folders recursively, in sorted order):
+    /// mbox files, .mbox.gz files, CSV message logs.
+    ///
+    /// Example: commlens report inbox.mbox archive/2023.mbox.gz chat.csv
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Folder to write the report into (created if missing).
+    ///
+    /// Example: --out reports/weekly
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        env = "COMMLENS_OUT"
+    )]
+    pub out: PathBuf,
+
+    /// Responses at most this fast are synchronous (live): a number with
+    /// s, m, h or d.
+    ///
+    /// Example: --sync-threshold 90s
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        env = "COMMLENS_SYNC_THRESHOLD"
+    )]
+    pub sync_threshold: String,
+
+    /// Your own address or chat name, to split responses into "I answered"
+    /// and "answered me". Repeat it for several addresses.
+    ///
+    /// Example: --me me@example.com --me me@work.example
+    #[arg(
+        long = "me",
+        value_name = "ADDRESS",
+        env = "COMMLENS_ME",
+        value_delimiter = ','
+    )]
+    pub me: Vec<String>,
+
+    /// Count only messages sent at or after this date (UTC) or date-time
+    /// (RFC 3339). Earlier messages still count as what was answered.
+    ///
+    /// Example: --since 2024-01-01
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Count only messages sent before this date (UTC) or date-time.
+    ///
+    /// Example: --until 2024-04-01T00:00:00+02:00
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Worker threads (default: one per core).
+    ///
+    /// Example: --threads 2
+    #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
+    pub threads: Option<usize>,
+
+    /// Print nothing on success; problems still go to stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,73 @@
+//! commlens: communication analytics for mailbox and message-log exports.
+//!
+//! The pipeline reads as its stages, each a module with a narrow, typed
+//! interface:
+//!
+//! ingest (files → message rows, in parallel) → normalize (one table,
+//! duplicates removed) → thread (parents, conversations) → metrics
+//! (polars) → report (summary.json, terminal table).
+//!
+//! The metric definitions are METRICS.md's; every figure follows them.
+
+pub mod cli;
+pub mod config;
+pub mod ingest;
+pub mod metrics;
+pub mod model;
+pub mod normalize;
+pub mod report;
+pub mod thread;
+
+use anyhow::Result;
+use config::Config;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// How a run ended, for the exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    pub written: Vec<PathBuf>,
+    /// One line per input that was skipped in whole or in part.
+    pub problems: Vec<String>,
+}
+
+/// Runs the whole pipeline for one checked configuration.
+pub fn run(config: &Config) -> Result<Outcome> {
+    let mut ingested = ingest::read_all(config.files.clone());
+    let messages = std::mem::take(&mut ingested.messages);
+    let table = normalize::dedup(messages);
+    let threads = thread::link(&table.messages);
+    let metrics = metrics::compute(&table.messages, &threads, &config.metrics)?;
+    let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
+    let written = report::write(&summary, &config.out)?;
+    if !config.quiet {
+        print!(
+            "{}",
+            report::terminal::render(&summary, &written, std::io::stdout().is_terminal())
+        );
+    }
+    Ok(Outcome {
+        written,
+        problems: problems(&ingested),
+    })
+}
+
+/// A line for each input that could not be used, or not whole.
+fn problems(ingested: &ingest::Ingested) -> Vec<String> {
+    let mut lines = Vec::new();
+    for input in &ingested.inputs {
+        let path = input.path.display();
+        if let Some(problem) = &input.problem {
+            lines.push(format!("{path}: {problem}; skipped"));
+        } else if !input.skipped.is_empty() {
+            let first = &input.skipped[0];
+            lines.push(format!(
+                "{path}: {} message(s) skipped, the first at {} ({})",
+                input.skipped.len(),
+                first.at,
+                first.reason
+            ));
+        }
+    }
+    lines
+}

@@ -1,0 +1,31 @@
+//! The `commlens` command: parse flags, check them, run, pick the exit code.
+
+use clap::Parser;
+use commlens::cli::{Cli, Command};
+use commlens::config::Config;
+use std::process::ExitCode;
+
+/// Exit codes: 0 every input read; 1 report written but some input
+/// skipped (listed on stderr); 2 unusable arguments or a fatal error.
+fn main() -> ExitCode {
+    let Command::Report(args) = Cli::parse().command;
+    let outcome = Config::from_args(args).and_then(|config| {
+        if let Some(n) = config.threads {
+            rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        }
+        commlens::run(&config)
+    });
+    match outcome {
+        Ok(outcome) if outcome.problems.is_empty() => ExitCode::SUCCESS,
+        Ok(outcome) => {
+            for problem in &outcome.problems {
+                eprintln!("commlens: {problem}");
+            }
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("commlens: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The message table as a polars frame: one row a kept message, with its
+//! conversation and parent from the thread stage.
+
+use crate::model::Message;
+use crate::thread::Threads;
+use chrono::{DateTime, Datelike};
+use polars::prelude::*;
+
+/// Which messages the figures count.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Lower-cased identities of "me".
+    pub me: Vec<String>,
+    /// Count only messages timed in `since <= t < until` (ms). Messages
+    /// outside still serve as parents, so a response in the period to an
+    /// earlier message keeps its true response time.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl Scope {
+    fn counts(&self, t: Option<i64>) -> bool {
+        match (self.since.is_some() || self.until.is_some(), t) {
+            (false, _) => true,
+            (true, None) => false,
+            (true, Some(t)) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u),
+        }
+    }
+}
+
+/// Columns: `idx`, `conversation`, `channel`, `sender`, `ts` (ms, null when
+/// undated), `week` (ISO week, null when undated), `automated`, `parent`,
+/// `from_me`, `counted` (inside the period).
+pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
+    let n = messages.len();
+    let idx: Vec<u32> = (0..n as u32).collect();
+    let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
+    let columns = vec![
+        Column::new("idx".into(), idx),
+        Column::new("conversation".into(), &threads.conversation),
+        Column::new(
+            "channel".into(),
+            messages.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "sender".into(),
+            messages.iter().map(|m| m.sender.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "week".into(),
+            ts.iter().map(|t| t.map(iso_week)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "automated".into(),
+            messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
+        ),
+        Column::new("parent".into(), &threads.parent),
+        Column::new(
+            "from_me".into(),
+            messages
+                .iter()
+                .map(|m| scope.me.contains(&m.sender))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "counted".into(),
+            ts.iter().map(|&t| scope.counts(t)).collect::<Vec<_>>(),
+        ),
+        Column::new("ts".into(), ts),
+    ];
+    DataFrame::new(n, columns)
+}
+
+/// `2024-W01`: the ISO week (UTC) of an instant.
+pub fn iso_week(ms: i64) -> String {
+    let week = DateTime::from_timestamp_millis(ms).map(|t| t.iso_week());
+    match week {
+        Some(w) => format!("{}-W{:02}", w.year(), w.week()),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks_cross_year_ends() {
+        // 2024-12-30 is a Monday in ISO week 2025-W01; 2021-01-03 in 2020-W53.
+        assert_eq!(iso_week(1_735_516_800_000), "2025-W01");
+        assert_eq!(iso_week(1_609_632_000_000), "2020-W53");
+    }
+
+    #[test]
+    fn scope_counts_only_timed_messages_in_the_period() {
+        let all = Scope::default();
+        assert!(all.counts(None));
+        let period = Scope {
+            since: Some(10),
+            until: Some(20),
+            ..Scope::default()
+        };
+        assert!(!period.counts(None));
+        assert!(period.counts(Some(10)));
+        assert!(!period.counts(Some(20)));
+    }
+}

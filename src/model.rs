@@ -1,0 +1,87 @@
+//! The record types that every stage passes to the next: one normalized
+//! message table (METRICS.md section 1), whatever the input format was.
+
+use serde::Serialize;
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// Index of a message in the kept-message table (its read order).
+pub type MessageIdx = u32;
+
+/// How an input format links messages, which decides the threading and
+/// duplicate rules that apply (METRICS.md sections 1-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Mail: threads from Message-ID / In-Reply-To / References and subjects.
+    Email,
+    /// A message log (chat, SMS, ...): the export names the conversation.
+    Log,
+}
+
+/// Which source gave a message its timestamp (METRICS.md section 1, Dates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// The `Date` header, or the timestamp field of a message log.
+    Date,
+    /// The top-most `Received` header with a plausible date.
+    Received,
+    /// The mbox `From ` line.
+    FromLine,
+    /// No plausible date anywhere: the message is undated.
+    None,
+}
+
+/// One message, normalized. Strings are owned: a message outlives the
+/// buffer it was parsed from.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Index into the list of input files.
+    pub source: u32,
+    pub kind: Kind,
+    /// `email`, `chat`, `sms`, ...
+    pub channel: String,
+    /// The conversation the export names: a chat room, or Gmail's X-GM-THRID.
+    pub conversation: Option<String>,
+    pub message_id: Option<String>,
+    /// The id of the message this one explicitly answers.
+    pub parent_id: Option<String>,
+    /// Every msg-id of `References` (email): they link threads.
+    pub references: Vec<String>,
+    /// Whether In-Reply-To or References named any msg-id at all (even
+    /// the message's own): such a message is never joined by subject.
+    pub has_link_ids: bool,
+    pub timestamp: Option<Millis>,
+    pub date_source: DateSource,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub automated: bool,
+    pub labels: Vec<String>,
+    pub bytes: u64,
+}
+
+impl Message {
+    /// A message of the given kind with every other field empty.
+    pub fn new(source: u32, kind: Kind, channel: &str) -> Message {
+        Message {
+            source,
+            kind,
+            channel: channel.to_string(),
+            conversation: None,
+            message_id: None,
+            parent_id: None,
+            references: Vec::new(),
+            has_link_ids: false,
+            timestamp: None,
+            date_source: DateSource::None,
+            sender: String::new(),
+            recipients: Vec::new(),
+            subject: String::new(),
+            automated: false,
+            labels: Vec::new(),
+            bytes: 0,
+        }
+    }
+}

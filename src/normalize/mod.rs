@@ -1,0 +1,78 @@
+//! Normalize: the rows every format gives become one message table, with
+//! duplicates removed (METRICS.md section 1). Per-message normalization of
+//! mail (dates, identities, automated mail, labels) lives in `email`, and
+//! runs inside the parallel ingest.
+
+pub mod date;
+pub mod email;
+
+use crate::model::{Kind, Message};
+use std::collections::HashSet;
+
+/// The kept messages in read order, and how many duplicates were dropped.
+pub struct Table {
+    pub messages: Vec<Message>,
+    pub duplicates: u64,
+}
+
+/// Drops duplicates, keeping the first one read: mail with an equal
+/// `message_id`; log rows with an equal conversation and `message_id`.
+/// Rows without an id are never merged.
+pub fn dedup(messages: Vec<Message>) -> Table {
+    let mut seen: HashSet<(Kind, Option<String>, String)> = HashSet::with_capacity(messages.len());
+    let before = messages.len();
+    let messages: Vec<Message> = messages
+        .into_iter()
+        .filter(|m| {
+            let Some(id) = &m.message_id else { return true };
+            let scope = match m.kind {
+                Kind::Email => None,
+                Kind::Log => m.conversation.clone(),
+            };
+            seen.insert((m.kind, scope, id.clone()))
+        })
+        .collect();
+    Table {
+        duplicates: (before - messages.len()) as u64,
+        messages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: Kind, conversation: Option<&str>, id: Option<&str>, sender: &str) -> Message {
+        let mut m = Message::new(0, kind, "x");
+        m.conversation = conversation.map(str::to_string);
+        m.message_id = id.map(str::to_string);
+        m.sender = sender.to_string();
+        m
+    }
+
+    #[test]
+    fn first_read_wins_and_ids_are_exact() {
+        let table = dedup(vec![
+            msg(Kind::Email, None, Some("DUP1"), "first"),
+            msg(Kind::Email, None, Some("DUP1"), "second"),
+            msg(Kind::Email, None, Some("dup1"), "other case"),
+            msg(Kind::Email, None, None, "no id"),
+            msg(Kind::Email, None, None, "no id"),
+        ]);
+        assert_eq!(table.duplicates, 1);
+        let senders: Vec<_> = table.messages.iter().map(|m| m.sender.as_str()).collect();
+        assert_eq!(senders, ["first", "other case", "no id", "no id"]);
+    }
+
+    #[test]
+    fn chat_ids_are_scoped_by_conversation() {
+        let table = dedup(vec![
+            msg(Kind::Log, Some("a"), Some("1"), "x"),
+            msg(Kind::Log, Some("b"), Some("1"), "y"),
+            msg(Kind::Log, Some("a"), Some("1"), "z"),
+            msg(Kind::Email, None, Some("1"), "mail"),
+        ]);
+        assert_eq!(table.duplicates, 1);
+        assert_eq!(table.messages.len(), 3);
+    }
+}

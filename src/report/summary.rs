@@ -1,0 +1,204 @@
+//! `summary.json`: every figure, with the keys of METRICS.md section 5 at
+//! the top level, and the breakdowns, turns and data quality beside them.
+
+use crate::config::Config;
+use crate::ingest::{Format, Ingested};
+use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, Turns};
+use crate::model::{DateSource, Message};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The machine-readable summary. Serialized with sorted keys.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub commlens_version: &'static str,
+    /// `SOURCE_DATE_EPOCH` as RFC 3339, when set; never the wall clock.
+    pub generated_at: Option<String>,
+    pub settings: SettingsOut,
+    pub inputs: Vec<InputOut>,
+
+    /// Every message read: messages + duplicates + excluded + skipped.
+    pub messages_read: u64,
+    pub duplicates: u64,
+    /// Gmail Spam and Trash.
+    pub excluded: u64,
+    /// Messages that could not be parsed, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Messages kept.
+    pub messages: u64,
+    /// Kept messages without a plausible date.
+    pub undated: u64,
+    /// Messages counted in the period (all kept messages without one).
+    pub messages_in_period: u64,
+    /// Timed messages counted in the period.
+    pub timed_messages: u64,
+    /// Conversations among the counted messages.
+    pub threads: u64,
+    pub responses: u64,
+    pub follow_ups: u64,
+    pub clock_skew: u64,
+    pub response_time_s: Distribution,
+    pub first_response_time_s: Distribution,
+    pub sync_responses: u64,
+    pub response_sync_ratio: Option<f64>,
+    pub live_session_messages: u64,
+    pub sync_message_share: Option<f64>,
+
+    pub buckets: Vec<Bucket>,
+    pub turns: Turns,
+    pub by_channel: BTreeMap<String, Group>,
+    pub by_week: BTreeMap<String, Group>,
+    pub by_person: BTreeMap<String, Person>,
+    pub first_response_by_channel: BTreeMap<String, Distribution>,
+    /// Present when `--me` is given.
+    pub direction: Option<Direction>,
+    pub data_quality: DataQuality,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsOut {
+    pub sync_threshold_s: f64,
+    pub subject_window_days: i64,
+    pub me: Vec<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputOut {
+    pub path: String,
+    pub format: Option<Format>,
+    pub messages_read: u64,
+    pub messages_kept: u64,
+    pub excluded: u64,
+    pub skipped: u64,
+    /// Why the file could not be used at all.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataQuality {
+    /// Which source gave each kept message its timestamp.
+    pub date_sources: BTreeMap<DateSource, u64>,
+    /// `From ` lines inside messages that were not taken as separators.
+    pub suspicious_from_lines: u64,
+    pub clock_skew: u64,
+    /// Message/parent pairs left unclassified because one side is undated.
+    pub undated_pairs: u64,
+    /// Message/parent pairs not counted because one side is automated.
+    pub automated_pairs: u64,
+    pub automated_messages: u64,
+    /// The first skipped messages, with file and place.
+    pub skipped_examples: Vec<SkipOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SkipOut {
+    pub file: String,
+    pub at: String,
+    pub reason: &'static str,
+}
+
+const SKIPPED_EXAMPLES: usize = 20;
+
+impl Summary {
+    pub fn new(
+        config: &Config,
+        ingested: &Ingested,
+        messages: &[Message],
+        duplicates: u64,
+        metrics: Metrics,
+    ) -> Summary {
+        let path = |source: u32| ingested.inputs[source as usize].path.display().to_string();
+        let mut date_sources = BTreeMap::new();
+        for m in messages {
+            *date_sources.entry(m.date_source).or_insert(0) += 1;
+        }
+        let sum = |f: fn(&crate::ingest::Input) -> u64| ingested.inputs.iter().map(f).sum::<u64>();
+        let scope = &config.metrics.scope;
+        let overall = metrics.overall;
+        Summary {
+            commlens_version: env!("CARGO_PKG_VERSION"),
+            generated_at: config.generated_at.map(|s| rfc3339(s * 1000)),
+            settings: SettingsOut {
+                sync_threshold_s: config.metrics.sync_threshold_ms as f64 / 1000.0,
+                subject_window_days: crate::thread::SUBJECT_WINDOW / 86_400_000,
+                me: scope.me.clone(),
+                since: scope.since.map(rfc3339),
+                until: scope.until.map(rfc3339),
+            },
+            inputs: ingested
+                .inputs
+                .iter()
+                .map(|i| InputOut {
+                    path: i.path.display().to_string(),
+                    format: i.format,
+                    messages_read: i.read,
+                    messages_kept: i.kept,
+                    excluded: i.excluded,
+                    skipped: i.skipped.len() as u64,
+                    problem: i.problem.clone(),
+                })
+                .collect(),
+            messages_read: sum(|i| i.read),
+            duplicates,
+            excluded: sum(|i| i.excluded),
+            skipped: ingested.skipped_by_reason(),
+            messages: messages.len() as u64,
+            undated: messages.iter().filter(|m| m.timestamp.is_none()).count() as u64,
+            messages_in_period: overall.messages.messages,
+            timed_messages: overall.messages.timed_messages,
+            threads: metrics.threads,
+            responses: overall.responses.responses,
+            follow_ups: metrics.follow_ups,
+            clock_skew: metrics.clock_skew,
+            response_time_s: overall.responses.response_time_s,
+            first_response_time_s: metrics.first_response_time_s,
+            sync_responses: overall.responses.sync_responses,
+            response_sync_ratio: overall.responses.response_sync_ratio,
+            live_session_messages: overall.messages.live_session_messages,
+            sync_message_share: overall.messages.sync_message_share,
+            buckets: metrics.buckets,
+            turns: metrics.turns,
+            by_channel: metrics.by_channel,
+            by_week: metrics.by_week,
+            by_person: metrics.by_person,
+            first_response_by_channel: metrics.first_response_by_channel,
+            direction: metrics.direction,
+            data_quality: DataQuality {
+                date_sources,
+                suspicious_from_lines: sum(|i| i.suspicious_from_lines),
+                clock_skew: metrics.clock_skew,
+                undated_pairs: metrics.unclassified,
+                automated_pairs: metrics.automated_pairs,
+                automated_messages: messages.iter().filter(|m| m.automated).count() as u64,
+                skipped_examples: ingested
+                    .inputs
+                    .iter()
+                    .flat_map(|i| &i.skipped)
+                    .take(SKIPPED_EXAMPLES)
+                    .map(|s| SkipOut {
+                        file: path(s.source),
+                        at: s.at.clone(),
+                        reason: s.reason,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    /// Pretty JSON with sorted keys, ending in a newline.
+    pub fn to_json(&self) -> String {
+        // Through `Value`, whose maps are sorted, for a stable key order.
+        let value = serde_json::to_value(self).expect("the summary is plain data");
+        let mut json = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
+        json.push('\n');
+        json
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,131 @@
+//! The headline numbers as an aligned table for the terminal.
+
+use super::Summary;
+use crate::metrics::Distribution;
+use std::fmt::Write;
+
+/// Renders the summary; `color` adds bold labels (for a terminal).
+pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> String {
+    let label = |text: &str| {
+        if color {
+            format!("\x1b[1m{text:<16}\x1b[0m")
+        } else {
+            format!("{text:<16}")
+        }
+    };
+    let skipped: u64 = s.skipped.values().sum();
+    let sync = s.settings.sync_threshold_s;
+    let mut out = String::new();
+    let mut line = |name: &str, value: String| {
+        let _ = writeln!(out, "  {}{value}", label(name));
+    };
+    line(
+        "Messages",
+        format!(
+            "{} read from {} input{}: {} kept, {} duplicates, {} excluded, {} skipped, {} undated",
+            s.messages_read,
+            s.inputs.len(),
+            if s.inputs.len() == 1 { "" } else { "s" },
+            s.messages,
+            s.duplicates,
+            s.excluded,
+            skipped,
+            s.undated
+        ),
+    );
+    line("Conversations", s.threads.to_string());
+    line(
+        "Responses",
+        format!("{}{}", s.responses, spread(&s.response_time_s)),
+    );
+    line(
+        "First response",
+        format!(
+            "{} conversations{}",
+            s.first_response_time_s.count,
+            spread(&s.first_response_time_s)
+        ),
+    );
+    line(
+        "Synchronous",
+        format!(
+            "{} of responses within {}",
+            percent(s.response_sync_ratio),
+            duration(sync)
+        ),
+    );
+    line(
+        "Live sessions",
+        format!("{} of timed messages", percent(s.sync_message_share)),
+    );
+    line(
+        "Reply rate",
+        format!(
+            "{} of {} turns answered, {} within 1 h",
+            percent(s.turns.reply_rate),
+            s.turns.timed_turns,
+            percent(s.turns.answered_within.get("1h").copied().flatten())
+        ),
+    );
+    if let Some(d) = &s.direction {
+        line(
+            "I answered",
+            format!(
+                "{}{}",
+                d.i_answered.responses,
+                spread(&d.i_answered.response_time_s)
+            ),
+        );
+        line(
+            "Answered me",
+            format!(
+                "{}{}",
+                d.answered_me.responses,
+                spread(&d.answered_me.response_time_s)
+            ),
+        );
+    }
+    for path in written {
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    out
+}
+
+/// `   median 12 min · p90 3.1 h`, or nothing for an empty distribution.
+fn spread(d: &Distribution) -> String {
+    match (d.p50, d.p90) {
+        (Some(p50), Some(p90)) => format!("   median {} · p90 {}", duration(p50), duration(p90)),
+        _ => String::new(),
+    }
+}
+
+fn percent(ratio: Option<f64>) -> String {
+    ratio.map_or("n/a".to_string(), |r| format!("{:.1} %", r * 100.0))
+}
+
+/// Seconds in the unit a person would use: 45 s, 12 min, 3.1 h, 2.4 d.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 3600.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else if seconds < 86_400.0 {
+        format!("{:.1} h", seconds / 3600.0)
+    } else {
+        format!("{:.1} d", seconds / 86_400.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_in_human_units() {
+        assert_eq!(duration(0.0), "0 s");
+        assert_eq!(duration(59.0), "59 s");
+        assert_eq!(duration(300.0), "5 min");
+        assert_eq!(duration(5400.0), "1.5 h");
+        assert_eq!(duration(172_800.0), "2.0 d");
+    }
+}

@@ -1,0 +1,305 @@
+//! Thread: parents and conversations (METRICS.md sections 2 and 3).
+//!
+//! Mail threads are connected components of message ids, parent ids and
+//! References (ids missing from the data still link), joined by subject
+//! where a message names no id at all. Gmail's X-GM-THRID and a message
+//! log's conversation name the conversation directly. Log rows without an
+//! explicit parent answer the previous timed row of their conversation.
+
+mod subject;
+
+use crate::model::{Kind, Message, MessageIdx, Millis};
+use std::collections::HashMap;
+
+/// Subject joins reach at most this far back (inclusive).
+pub const SUBJECT_WINDOW: Millis = 30 * 86_400_000;
+
+/// How a parent was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// A header or an export field names it.
+    Explicit,
+    /// The previous timed row of a chat conversation.
+    Inferred,
+}
+
+/// Conversations and parents of the kept messages, index for index.
+#[derive(Debug)]
+pub struct Threads {
+    /// Conversation of each message, numbered by first appearance.
+    pub conversation: Vec<u32>,
+    /// A readable key for each conversation.
+    pub names: Vec<String>,
+    pub parent: Vec<Option<MessageIdx>>,
+    pub link: Vec<Option<Link>>,
+}
+
+/// Links every message to its parent and conversation.
+pub fn link(messages: &[Message]) -> Threads {
+    let components = email_components(messages);
+    let (conversation, names) = conversations(messages, components);
+    let (parent, link) = parents(messages);
+    Threads {
+        conversation,
+        names,
+        parent,
+        link,
+    }
+}
+
+/// Union-find root of each message over id links and subject joins.
+fn email_components(messages: &[Message]) -> Vec<usize> {
+    let mut sets = UnionFind::new(messages.len());
+    let mut id_nodes: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.kind == Kind::Email) {
+        let ids = m.message_id.iter().chain(&m.parent_id).chain(&m.references);
+        for id in ids {
+            let node = *id_nodes.entry(id).or_insert_with(|| sets.add());
+            sets.union(i, node);
+        }
+    }
+
+    let mut timed: Vec<(Millis, usize)> = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.kind == Kind::Email)
+        .filter_map(|(i, m)| Some((m.timestamp?, i)))
+        .collect();
+    timed.sort_unstable();
+    let mut latest: HashMap<String, (Millis, usize)> = HashMap::new();
+    for (t, i) in timed {
+        let key = subject::normalize(&messages[i].subject);
+        if key.is_empty() {
+            continue;
+        }
+        if !messages[i].has_link_ids
+            && let Some(&(earlier, j)) = latest.get(&key)
+            && t - earlier <= SUBJECT_WINDOW
+        {
+            sets.union(i, j);
+        }
+        latest.insert(key, (t, i));
+    }
+    (0..messages.len()).map(|i| sets.find(i)).collect()
+}
+
+/// Dense conversation numbers, in order of first appearance, with names.
+fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<String>) {
+    #[derive(PartialEq, Eq, Hash)]
+    enum Key<'a> {
+        Named(Kind, &'a str),
+        Component(usize),
+    }
+    let mut numbers: HashMap<Key, u32> = HashMap::new();
+    let mut names = Vec::new();
+    let conversation = messages
+        .iter()
+        .zip(components)
+        .map(|(m, root)| {
+            let key = match &m.conversation {
+                Some(name) => Key::Named(m.kind, name),
+                None => Key::Component(root),
+            };
+            *numbers.entry(key).or_insert_with(|| {
+                names.push(match (&m.conversation, &m.message_id) {
+                    (Some(name), _) => name.clone(),
+                    (None, Some(id)) => id.clone(),
+                    (None, None) => format!("#{}", names.len() + 1),
+                });
+                (names.len() - 1) as u32
+            })
+        })
+        .collect();
+    (conversation, names)
+}
+
+/// Explicit parents by id (mail: anywhere; logs: in the own conversation),
+/// and inferred parents for log rows that name none.
+fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>) {
+    let mut by_id: HashMap<(Kind, Option<&str>, &str), MessageIdx> = HashMap::new();
+    for (i, m) in messages.iter().enumerate() {
+        if let Some(id) = &m.message_id {
+            let scope = (m.kind == Kind::Log)
+                .then_some(m.conversation.as_deref())
+                .flatten();
+            by_id.entry((m.kind, scope, id)).or_insert(i as MessageIdx);
+        }
+    }
+    let mut parent = vec![None; messages.len()];
+    let mut link = vec![None; messages.len()];
+    let mut chat_rows: HashMap<&str, Vec<(Millis, usize)>> = HashMap::new();
+    for (i, m) in messages.iter().enumerate() {
+        let Some(pid) = &m.parent_id else {
+            if let (Kind::Log, Some(conv), Some(t)) = (m.kind, &m.conversation, m.timestamp) {
+                chat_rows.entry(conv).or_default().push((t, i));
+            }
+            continue;
+        };
+        let scope = (m.kind == Kind::Log)
+            .then_some(m.conversation.as_deref())
+            .flatten();
+        parent[i] = by_id
+            .get(&(m.kind, scope, pid.as_str()))
+            .copied()
+            .filter(|&p| p as usize != i);
+        link[i] = parent[i].map(|_| Link::Explicit);
+    }
+    // Every timed row counts for the order, explicit parent or not.
+    for (i, m) in messages.iter().enumerate() {
+        if let (Kind::Log, Some(conv), Some(t), Some(_)) =
+            (m.kind, &m.conversation, m.timestamp, &m.parent_id)
+        {
+            chat_rows.entry(conv).or_default().push((t, i));
+        }
+    }
+    for rows in chat_rows.values_mut() {
+        rows.sort_unstable();
+        for pair in rows.windows(2) {
+            let (previous, row) = (pair[0].1, pair[1].1);
+            if messages[row].parent_id.is_none() {
+                parent[row] = Some(previous as MessageIdx);
+                link[row] = Some(Link::Inferred);
+            }
+        }
+    }
+    (parent, link)
+}
+
+/// Disjoint sets with path halving and union by size.
+struct UnionFind {
+    parent: Vec<usize>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn add(&mut self) -> usize {
+        self.parent.push(self.parent.len());
+        self.size.push(1);
+        self.parent.len() - 1
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a] < self.size[b] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b] = a;
+        self.size[a] += self.size[b];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: Millis = 60_000;
+
+    fn mail(id: &str, parent: Option<&str>, refs: &[&str], subject: &str, t: Option<Millis>) -> Message {
+        let mut m = Message::new(0, Kind::Email, "email");
+        m.message_id = (!id.is_empty()).then(|| id.to_string());
+        m.parent_id = parent.map(str::to_string);
+        m.references = refs.iter().map(|r| r.to_string()).collect();
+        m.has_link_ids = parent.is_some() || !refs.is_empty();
+        m.subject = subject.to_string();
+        m.timestamp = t;
+        m
+    }
+
+    fn chat(conv: &str, id: &str, parent: &str, t: Option<Millis>) -> Message {
+        let mut m = Message::new(0, Kind::Log, "chat");
+        m.conversation = Some(conv.to_string());
+        m.message_id = (!id.is_empty()).then(|| id.to_string());
+        m.parent_id = (!parent.is_empty()).then(|| parent.to_string());
+        m.timestamp = t;
+        m
+    }
+
+    #[test]
+    fn ghost_ids_still_link_threads() {
+        let messages = [
+            mail("a", None, &[], "x", Some(0)),
+            mail("b", Some("ghost"), &[], "y", Some(MINUTE)),
+            mail("c", Some("ghost"), &["a"], "z", Some(2 * MINUTE)),
+            mail("d", None, &[], "w", Some(3 * MINUTE)),
+        ];
+        let t = link(&messages);
+        assert_eq!(t.conversation, [0, 0, 0, 1]);
+        assert_eq!(t.parent, [None, None, None, None], "ghost is not in the data");
+    }
+
+    #[test]
+    fn parents_may_come_later_in_the_file() {
+        let messages = [
+            mail("b", Some("a"), &[], "", Some(MINUTE)),
+            mail("a", None, &[], "", Some(0)),
+        ];
+        let t = link(&messages);
+        assert_eq!(t.parent, [Some(1), None]);
+        assert_eq!(t.link[0], Some(Link::Explicit));
+    }
+
+    #[test]
+    fn subject_joins_within_thirty_days_by_time() {
+        let day = 24 * 60 * MINUTE;
+        let messages = [
+            mail("1", None, &[], "Plan", Some(0)),
+            mail("2", None, &[], "Re: plan", Some(30 * day)), // joins 1 (inclusive)
+            mail("3", None, &[], "RE: Plan", Some(60 * day + 1000)), // 30 d + 1 s after 2
+            mail("4", None, &[], "Re:", Some(61 * day)),
+            mail("5", None, &[], "Re:", Some(61 * day + 1)), // empty subjects never join
+            mail("6", Some("x"), &[], "Plan", Some(62 * day)), // linked: never joins
+        ];
+        let t = link(&messages);
+        assert_eq!(t.conversation, [0, 0, 1, 2, 3, 4]);
+        assert_eq!(t.parent, [None; 6], "a subject join makes no parent");
+    }
+
+    #[test]
+    fn gmail_thread_ids_name_the_conversation() {
+        let mut a = mail("a", None, &[], "", Some(0));
+        a.conversation = Some("100".into());
+        let mut b = mail("b", Some("a"), &[], "", Some(MINUTE));
+        b.conversation = Some("200".into());
+        let t = link(&[a, b]);
+        assert_eq!(t.conversation, [0, 1]);
+        assert_eq!(t.names, ["100", "200"]);
+        assert_eq!(t.parent, [None, Some(0)]);
+    }
+
+    #[test]
+    fn chat_rows_answer_the_previous_timed_row() {
+        let messages = [
+            chat("a", "a1", "", Some(0)),
+            chat("b", "b1", "", Some(0)),
+            chat("a", "a3", "", Some(2 * MINUTE)),
+            chat("a", "a2", "a1", Some(MINUTE)),
+            chat("a", "a4", "zzz", Some(3 * MINUTE)), // not found: no parent
+            chat("a", "a5", "b1", Some(4 * MINUTE)),  // other conversation
+            chat("a", "", "", None),                  // undated: no parent
+        ];
+        let t = link(&messages);
+        assert_eq!(t.parent, [None, None, Some(3), Some(0), None, None, None]);
+        assert_eq!(t.link[2], Some(Link::Inferred));
+        assert_eq!(t.link[3], Some(Link::Explicit));
+        assert_eq!(t.conversation, [0, 1, 0, 0, 0, 0, 0]);
+    }
+}

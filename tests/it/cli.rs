@@ -1,0 +1,161 @@
+//! Arguments, exit codes, output discipline and bad input.
+
+use crate::util::{BIN, figure, fixture, report};
+use std::io::Write;
+use std::process::Command;
+
+fn basics() -> String {
+    fixture("thread-basics.mbox").to_str().expect("UTF-8").to_string()
+}
+
+#[test]
+fn quiet_success_prints_nothing() {
+    let run = report(&[&basics(), "-q"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert!(run.out.path().join("summary.json").is_file());
+}
+
+#[test]
+fn prints_the_headline_numbers() {
+    let run = report(&[&basics()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for expected in [
+        "10 read from 1 input",
+        "Responses",
+        "median 2 min",
+        "66.7 % of responses within 5 min",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "{expected:?} missing in:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_missing_input_fails_before_any_work() {
+    let run = report(&["/nonexistent/inbox.mbox"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("commlens: /nonexistent/inbox.mbox: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1);
+    assert!(!run.out.path().join("summary.json").exists());
+}
+
+#[test]
+fn unusable_arguments_exit_2_with_the_fix() {
+    let run = report(&[&basics(), "--sync-threshold", "5 minutes"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("like 90s or 5m"), "{}", run.stderr);
+    let run = report(&[&basics(), "--since", "2024-02-01", "--until", "2024-01-01"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn a_file_that_is_not_a_mailbox_is_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "just some notes\n").unwrap();
+    let run = report(&[&basics(), notes.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("notes.txt: not a recognized format"),
+        "{}",
+        run.stderr
+    );
+    let summary = run.summary();
+    assert_eq!(summary["responses"], 3, "the good file is still analysed");
+    assert_eq!(
+        summary["inputs"][1]["problem"]
+            .as_str()
+            .map(|p| p.contains("tried")),
+        Some(true)
+    );
+}
+
+#[test]
+fn gzip_input_gives_the_same_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("basics.mbox.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), Default::default());
+    encoder.write_all(&std::fs::read(basics()).unwrap()).unwrap();
+    encoder.finish().unwrap();
+    let plain = report(&[&basics(), "-q"]).summary();
+    let packed = report(&[gz.to_str().unwrap(), "-q"]).summary();
+    for key in [
+        "messages_read",
+        "responses",
+        "response_time_s",
+        "sync_message_share",
+        "threads",
+    ] {
+        assert_eq!(plain[key], packed[key], "{key}");
+    }
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let a = report(&[&basics(), "-q"]);
+    let b = report(&[&basics(), "-q"]);
+    let read = |r: &crate::util::Run| std::fs::read(r.out.path().join("summary.json")).unwrap();
+    assert_eq!(read(&a), read(&b));
+}
+
+#[test]
+fn folders_are_read_recursively() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inner")).unwrap();
+    std::fs::copy(basics(), dir.path().join("inner/a.mbox")).unwrap();
+    let summary = report(&[dir.path().to_str().unwrap(), "-q"]).summary();
+    assert_eq!(summary["messages_read"], 10);
+}
+
+#[test]
+fn the_sync_threshold_is_a_setting() {
+    let summary = report(&[&basics(), "-q", "--sync-threshold", "90s"]).summary();
+    assert_eq!(summary["sync_responses"], 1);
+    assert_eq!(figure(&summary, "settings.sync_threshold_s"), 90.0);
+    // 10:00 → 10:02 is a 120 s gap: no live session at 90 s.
+    assert_eq!(summary["live_session_messages"], 0);
+}
+
+#[test]
+fn me_splits_responses_by_direction() {
+    let summary = report(&[&basics(), "-q", "--me", "Alice@Example.org"]).summary();
+    assert_eq!(figure(&summary, "direction.i_answered.responses"), 1);
+    assert_eq!(figure(&summary, "direction.i_answered.response_time_s.p50"), 60.0);
+    assert_eq!(figure(&summary, "direction.answered_me.responses"), 2);
+    assert!(report(&[&basics(), "-q"]).summary()["direction"].is_null());
+}
+
+#[test]
+fn a_period_counts_its_messages_but_keeps_earlier_parents() {
+    // From 12:00: a4 (carol's 7200 s answer to a3 at 10:03) and the rest.
+    let summary = report(&[&basics(), "-q", "--since", "2024-01-01T12:00:00Z"]).summary();
+    assert_eq!(summary["responses"], 1);
+    assert_eq!(figure(&summary, "response_time_s.p50"), 7200.0);
+    assert_eq!(summary["messages"], 9, "kept messages still add up");
+    assert_eq!(summary["messages_in_period"], 4);
+}
+
+#[test]
+fn help_explains_every_flag_with_an_example() {
+    let output = Command::new(BIN).args(["report", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--out",
+        "--sync-threshold",
+        "--me",
+        "--since",
+        "--until",
+        "--threads",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+    assert!(help.matches("Example:").count() >= 6, "{help}");
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the `commlens` binary on fixtures, checked against
+//! numbers worked out by hand. One test binary, one module per concern.
+
+mod accounting; // the accounting identity on random mailboxes (proptest)
+mod cli; // arguments, exit codes, quiet runs, bad input
+mod fixtures; // tests/fixtures/*.mbox state their own expected figures
+mod sample; // the shipped sample_data, pinned
+mod util;
