@@ -10,7 +10,6 @@
 
 use crate::normalize::date;
 use crate::normalize::email::{self, Parsed};
-use mailparse::MailHeader;
 use memchr::memmem;
 use std::io::{self, Read};
 
@@ -42,16 +41,12 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
         let header_start = (pos + from_line.len() + 1).min(data.len());
         // Headers end at the first blank line, and a separator always
         // follows one, so they never run into the next message.
-        let headers = mailparse::parse_headers(&data[header_start..]);
-        let end = match &headers {
-            Ok((headers, body)) => content_length_end(data, headers, header_start + body),
-            Err(_) => None,
-        }
-        .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
-        let parsed = match headers {
-            Ok((headers, _)) => email::message(source, trim_cr(from_line), &headers, (end - pos) as u64),
-            Err(_) => Parsed::Skipped("unparsable_headers"),
-        };
+        let head = email::Head::scan(&data[header_start..]);
+        let end = head
+            .content_length()
+            .and_then(|length| content_length_end(data, header_start + head.body, length))
+            .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
+        let parsed = email::message(source, trim_cr(from_line), &head, (end - pos) as u64);
         block.messages.push((offset + pos as u64, parsed));
         pos = end;
     }
@@ -72,17 +67,9 @@ fn next_separator(data: &[u8], from: usize, suspicious: &mut u64) -> usize {
     data.len()
 }
 
-/// The end given by a `Content-Length` header (mboxcl/cl2), when it lands
-/// on the next separator or the end of `data`, allowing for the blank line.
-fn content_length_end(data: &[u8], headers: &[MailHeader], body: usize) -> Option<usize> {
-    let header = headers
-        .iter()
-        .find(|h| h.get_key_ref().eq_ignore_ascii_case("content-length"))?;
-    let length: usize = std::str::from_utf8(header.get_value_raw())
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+/// The end a `Content-Length` (mboxcl/cl2) gives, when it lands on the
+/// next separator or the end of `data`, allowing for the blank line.
+fn content_length_end(data: &[u8], body: usize, length: usize) -> Option<usize> {
     let end = body.checked_add(length)?;
     (end..=end.saturating_add(2)).find(|&e| e == data.len() || (e < data.len() && is_separator(data, e)))
 }
@@ -119,10 +106,12 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 /// Cuts a stream into blocks of whole messages of about `target` bytes, so
-/// that a multi-GB file is never held in memory at once.
+/// that a multi-GB file is never held in memory at once. Buffers handed
+/// back with `recycle` are reused, sparing the allocator and page faults.
 pub struct Blocks<R> {
     reader: R,
     carry: Vec<u8>,
+    spare: Vec<Vec<u8>>,
     offset: u64,
     target: usize,
     eof: bool,
@@ -134,31 +123,47 @@ impl<R: Read> Blocks<R> {
         Blocks {
             reader,
             carry: head,
+            spare: Vec::new(),
             offset: 0,
             target,
             eof: false,
         }
     }
 
+    /// Up to `n` blocks, each with its offset in the stream; none at the end.
+    pub fn next_batch(&mut self, n: usize) -> io::Result<Vec<(u64, Vec<u8>)>> {
+        let mut batch = Vec::with_capacity(n);
+        while batch.len() < n {
+            match self.next_block()? {
+                Some(block) => batch.push(block),
+                None => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Takes back buffers of blocks that have been parsed.
+    pub fn recycle(&mut self, buffers: impl IntoIterator<Item = Vec<u8>>) {
+        self.spare.extend(buffers);
+    }
+
     /// The next block and its offset in the stream, or `None` at the end.
     pub fn next_block(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.reserve(self.target.max(self.carry.len()));
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut want = self.target;
         loop {
-            while !self.eof && buf.len() < want {
-                let len = buf.len();
-                buf.resize(want, 0);
-                match self.reader.read(&mut buf[len..]) {
-                    Ok(0) => {
-                        self.eof = true;
-                        buf.truncate(len);
-                    }
-                    Ok(n) => buf.truncate(len + n),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
-                    Err(e) => return Err(e),
-                }
+            if !self.eof && buf.len() < want {
+                // read_to_end fills spare capacity without zeroing it first.
+                let missing = (want - buf.len()) as u64;
+                let got = (&mut self.reader).take(missing).read_to_end(&mut buf)?;
+                self.eof = (got as u64) < missing;
             }
             if buf.is_empty() {
+                self.spare.push(buf);
                 return Ok(None);
             }
             let cut = if self.eof {
@@ -167,13 +172,15 @@ impl<R: Read> Blocks<R> {
                 last_separator(&buf)
             };
             if let Some(cut) = cut {
-                self.carry = buf.split_off(cut);
+                self.carry.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
                 let offset = self.offset;
                 self.offset += cut as u64;
                 return Ok(Some((offset, buf)));
             }
             // One message larger than the block: read on.
             want = buf.len() * 2;
+            buf.reserve(want - buf.len());
         }
     }
 }

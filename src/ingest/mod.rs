@@ -203,28 +203,22 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
 fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead> {
     let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES);
     let batch_len = rayon::current_num_threads() * 2;
-    let mut read_batch = move || -> io::Result<Vec<(u64, Vec<u8>)>> {
-        let mut batch = Vec::with_capacity(batch_len);
-        while batch.len() < batch_len {
-            match blocks.next_block()? {
-                Some(block) => batch.push(block),
-                None => break,
-            }
-        }
-        Ok(batch)
-    };
     let mut out = FileRead {
         format: Some(Format::Mbox),
         ..FileRead::default()
     };
-    let mut batch = read_batch()?;
+    let mut batch = blocks.next_batch(batch_len)?;
     while !batch.is_empty() {
-        let (next, parsed) = rayon::join(&mut read_batch, || {
-            batch
-                .par_iter()
-                .map(|(offset, data)| mbox::parse_block(data, *offset, source))
-                .collect::<Vec<_>>()
-        });
+        let (next, parsed) = rayon::join(
+            || blocks.next_batch(batch_len),
+            || {
+                batch
+                    .par_iter()
+                    .map(|(offset, data)| mbox::parse_block(data, *offset, source))
+                    .collect::<Vec<_>>()
+            },
+        );
+        blocks.recycle(batch.into_iter().map(|(_, data)| data));
         for block in parsed {
             out.add_block(block, source);
         }

@@ -19,65 +19,117 @@ pub enum Parsed {
     Skipped(&'static str),
 }
 
-/// The headers a metric reads, each the first of its name.
+/// A message's header block, scanned line by line: only the fields a
+/// metric reads are handed to mailparse (each the first of its name);
+/// `Received` chains stay raw until a date fallback needs them, and
+/// DKIM signatures and the like are never parsed.
 #[derive(Default)]
-struct Wanted<'a> {
-    date: Option<&'a MailHeader<'a>>,
-    from: Option<&'a MailHeader<'a>>,
-    to: Option<&'a MailHeader<'a>>,
-    cc: Option<&'a MailHeader<'a>>,
-    subject: Option<&'a MailHeader<'a>>,
-    message_id: Option<&'a MailHeader<'a>>,
-    in_reply_to: Option<&'a MailHeader<'a>>,
-    references: Option<&'a MailHeader<'a>>,
-    thread: Option<&'a MailHeader<'a>>,
-    labels: Option<&'a MailHeader<'a>>,
-    auto_submitted: Option<&'a MailHeader<'a>>,
-    precedence: Option<&'a MailHeader<'a>>,
-    list_id: Option<&'a MailHeader<'a>>,
-    autoreply: Option<&'a MailHeader<'a>>,
-    autorespond: Option<&'a MailHeader<'a>>,
+pub struct Head<'a> {
+    /// Offset of the body: just after the blank line, or the end.
+    pub body: usize,
+    /// Whether any line is a well-formed `Name: value` field.
+    has_fields: bool,
+    date: Option<MailHeader<'a>>,
+    from: Option<MailHeader<'a>>,
+    to: Option<MailHeader<'a>>,
+    cc: Option<MailHeader<'a>>,
+    subject: Option<MailHeader<'a>>,
+    message_id: Option<MailHeader<'a>>,
+    in_reply_to: Option<MailHeader<'a>>,
+    references: Option<MailHeader<'a>>,
+    thread: Option<MailHeader<'a>>,
+    labels: Option<MailHeader<'a>>,
+    auto_submitted: Option<MailHeader<'a>>,
+    precedence: Option<MailHeader<'a>>,
+    list_id: Option<MailHeader<'a>>,
+    autoreply: Option<MailHeader<'a>>,
+    autorespond: Option<MailHeader<'a>>,
+    content_length: Option<MailHeader<'a>>,
+    received: Vec<&'a [u8]>,
 }
 
-impl<'a> Wanted<'a> {
-    fn pick(headers: &'a [MailHeader<'a>]) -> Wanted<'a> {
-        let mut w = Wanted::default();
-        for h in headers {
-            let key = h.get_key_ref();
-            let slot = match key.len() {
-                2 if key.eq_ignore_ascii_case("to") => &mut w.to,
-                2 if key.eq_ignore_ascii_case("cc") => &mut w.cc,
-                4 if key.eq_ignore_ascii_case("date") => &mut w.date,
-                4 if key.eq_ignore_ascii_case("from") => &mut w.from,
-                7 if key.eq_ignore_ascii_case("subject") => &mut w.subject,
-                7 if key.eq_ignore_ascii_case("list-id") => &mut w.list_id,
-                10 if key.eq_ignore_ascii_case("message-id") => &mut w.message_id,
-                10 if key.eq_ignore_ascii_case("references") => &mut w.references,
-                10 if key.eq_ignore_ascii_case("precedence") => &mut w.precedence,
-                10 if key.eq_ignore_ascii_case("x-gm-thrid") => &mut w.thread,
-                11 if key.eq_ignore_ascii_case("in-reply-to") => &mut w.in_reply_to,
-                11 if key.eq_ignore_ascii_case("x-autoreply") => &mut w.autoreply,
-                13 if key.eq_ignore_ascii_case("x-autorespond") => &mut w.autorespond,
-                14 if key.eq_ignore_ascii_case("auto-submitted") => &mut w.auto_submitted,
-                14 if key.eq_ignore_ascii_case("x-gmail-labels") => &mut w.labels,
-                _ => continue,
-            };
-            slot.get_or_insert(h);
+impl<'a> Head<'a> {
+    /// Scans the header block at the start of `data`.
+    pub fn scan(data: &'a [u8]) -> Head<'a> {
+        let mut head = Head {
+            body: data.len(),
+            ..Head::default()
+        };
+        let mut field: Option<(&'a [u8], usize)> = None; // name, start
+        let mut pos = 0;
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+            let line = &data[pos..end];
+            if line[0] == b' ' || line[0] == b'\t' {
+                pos = end; // a continuation of the current field
+                continue;
+            }
+            if let Some((name, start)) = field.take() {
+                head.keep(name, &data[start..pos]);
+            }
+            if line == b"\n" || line == b"\r\n" {
+                head.body = end;
+                break;
+            }
+            let name = memchr::memchr(b':', line).map(|colon| &line[..colon]);
+            if let Some(name) = name.filter(|n| is_field_name(n)) {
+                head.has_fields = true;
+                field = Some((name, pos));
+            }
+            pos = end;
         }
-        w
+        if let Some((name, start)) = field {
+            head.keep(name, &data[start..pos]);
+        }
+        head
+    }
+
+    fn keep(&mut self, name: &[u8], raw: &'a [u8]) {
+        let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
+        let slot = match name.len() {
+            2 if is("to") => &mut self.to,
+            2 if is("cc") => &mut self.cc,
+            4 if is("date") => &mut self.date,
+            4 if is("from") => &mut self.from,
+            7 if is("subject") => &mut self.subject,
+            7 if is("list-id") => &mut self.list_id,
+            8 if is("received") => {
+                self.received.push(raw);
+                return;
+            }
+            10 if is("message-id") => &mut self.message_id,
+            10 if is("references") => &mut self.references,
+            10 if is("precedence") => &mut self.precedence,
+            10 if is("x-gm-thrid") => &mut self.thread,
+            11 if is("in-reply-to") => &mut self.in_reply_to,
+            11 if is("x-autoreply") => &mut self.autoreply,
+            13 if is("x-autorespond") => &mut self.autorespond,
+            14 if is("auto-submitted") => &mut self.auto_submitted,
+            14 if is("x-gmail-labels") => &mut self.labels,
+            14 if is("content-length") => &mut self.content_length,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = mailparse::parse_header(raw).ok().map(|(h, _)| h);
+        }
+    }
+
+    /// The body length a `Content-Length` field (mboxcl/cl2) claims.
+    pub fn content_length(&self) -> Option<usize> {
+        let raw = self.content_length.as_ref()?.get_value_raw();
+        std::str::from_utf8(raw).ok()?.trim().parse().ok()
     }
 }
 
 /// Normalizes one message. `from_line` is the mbox `From ` line without
-/// its line ending; `headers` the parsed header block; `bytes` the size of
-/// the raw message.
-pub fn message(source: u32, from_line: &[u8], headers: &[MailHeader], bytes: u64) -> Parsed {
-    if !headers.iter().any(|h| is_field_name(&h.get_key_ref())) {
+/// its line ending; `bytes` the size of the raw message.
+pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
+    if !w.has_fields {
         return Parsed::Skipped("no_mail_headers");
     }
-    let w = Wanted::pick(headers);
     let labels: Vec<String> = w
         .labels
+        .as_ref()
         .map(|h| {
             h.get_value()
                 .split(',')
@@ -96,10 +148,17 @@ pub fn message(source: u32, from_line: &[u8], headers: &[MailHeader], bytes: u64
     let mut m = Message::new(source, Kind::Email, "email");
     m.labels = labels;
     m.bytes = bytes;
-    m.message_id = w.message_id.and_then(|h| msg_ids(h.get_value_raw()).next());
-    let in_reply_to: Option<String> = w.in_reply_to.and_then(|h| msg_ids(h.get_value_raw()).next());
+    m.message_id = w
+        .message_id
+        .as_ref()
+        .and_then(|h| msg_ids(h.get_value_raw()).next());
+    let in_reply_to: Option<String> = w
+        .in_reply_to
+        .as_ref()
+        .and_then(|h| msg_ids(h.get_value_raw()).next());
     m.references = w
         .references
+        .as_ref()
         .map(|h| msg_ids(h.get_value_raw()).collect())
         .unwrap_or_default();
     m.has_link_ids = in_reply_to.is_some() || !m.references.is_empty();
@@ -108,20 +167,21 @@ pub fn message(source: u32, from_line: &[u8], headers: &[MailHeader], bytes: u64
         .filter(|p| m.message_id.as_ref() != Some(p));
     m.conversation = w
         .thread
+        .as_ref()
         .map(|h| h.get_value().trim().to_string())
         .filter(|t| !t.is_empty());
-    m.sender = w.from.map(first_address).unwrap_or_default();
-    m.recipients = [w.to, w.cc].into_iter().flatten().flat_map(addresses).collect();
-    m.subject = w.subject.map(|h| h.get_value()).unwrap_or_default();
-    m.automated = is_automated(&w, &m.sender);
-    (m.timestamp, m.date_source) = timestamp(&w, headers, from_line);
+    m.sender = w.from.as_ref().map(first_address).unwrap_or_default();
+    m.recipients = [&w.to, &w.cc].into_iter().flatten().flat_map(addresses).collect();
+    m.subject = w.subject.as_ref().map(|h| h.get_value()).unwrap_or_default();
+    m.automated = is_automated(w, &m.sender);
+    (m.timestamp, m.date_source) = timestamp(w, from_line);
     Parsed::Kept(m)
 }
 
 /// RFC 5322 field names: printable ASCII but `:`. mailparse takes any
 /// line as a header; a block with no real field name is not mail.
-fn is_field_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+fn is_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
 /// The `<…>` tokens of a header, without their brackets. Only such tokens
@@ -139,18 +199,18 @@ pub fn msg_ids(raw: &[u8]) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Date, then the top-most plausible `Received`, then the `From ` line.
-fn timestamp(w: &Wanted, headers: &[MailHeader], from_line: &[u8]) -> (Option<i64>, DateSource) {
-    if let Some(t) = w.date.and_then(|h| date::parse_plausible(&h.get_value())) {
+fn timestamp(w: &Head, from_line: &[u8]) -> (Option<i64>, DateSource) {
+    if let Some(t) = w
+        .date
+        .as_ref()
+        .and_then(|h| date::parse_plausible(&h.get_value()))
+    {
         return (Some(t), DateSource::Date);
     }
-    let received = headers
-        .iter()
-        .filter(|h| h.get_key_ref().eq_ignore_ascii_case("received"))
-        .find_map(|h| {
-            let value = h.get_value();
-            let after = value.rsplit_once(';')?.1;
-            date::parse_plausible(after)
-        });
+    let received = w.received.iter().find_map(|raw| {
+        let (h, _) = mailparse::parse_header(raw).ok()?;
+        date::parse_plausible(h.get_value().rsplit_once(';')?.1)
+    });
     if let Some(t) = received {
         return (Some(t), DateSource::Received);
     }
@@ -192,11 +252,11 @@ fn addresses(h: &MailHeader) -> impl Iterator<Item = String> {
 }
 
 /// Machine-sent mail (METRICS.md section 1, Automated mail).
-fn is_automated(w: &Wanted, sender: &str) -> bool {
-    let value = |h: Option<&MailHeader>| h.map(|h| h.get_value().trim().to_ascii_lowercase());
-    let auto_submitted = value(w.auto_submitted).is_some_and(|v| v != "no");
-    let bulk = w.list_id.is_none() && value(w.precedence).is_some_and(|v| v == "bulk" || v == "junk");
-    let autoreply = [w.autoreply, w.autorespond]
+fn is_automated(w: &Head, sender: &str) -> bool {
+    let value = |h: &Option<MailHeader>| h.as_ref().map(|h| h.get_value().trim().to_ascii_lowercase());
+    let auto_submitted = value(&w.auto_submitted).is_some_and(|v| v != "no");
+    let bulk = w.list_id.is_none() && value(&w.precedence).is_some_and(|v| v == "bulk" || v == "junk");
+    let autoreply = [&w.autoreply, &w.autorespond]
         .into_iter()
         .any(|h| value(h).is_some_and(|v| !v.is_empty()));
     auto_submitted || bulk || autoreply || is_robot_address(sender)
@@ -217,11 +277,9 @@ fn is_robot_address(sender: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailparse::parse_headers;
-
     fn parse(raw: &str) -> Parsed {
-        let (headers, _) = parse_headers(raw.as_bytes()).unwrap();
-        message(0, b"From - Mon Jan  1 10:04:00 2024", &headers, raw.len() as u64)
+        let head = Head::scan(raw.as_bytes());
+        message(0, b"From - Mon Jan  1 10:04:00 2024", &head, raw.len() as u64)
     }
 
     fn kept(raw: &str) -> Message {

@@ -7,7 +7,7 @@ pub mod date;
 pub mod email;
 
 use crate::model::{Kind, Message};
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 /// The kept messages in read order, and how many duplicates were dropped.
 pub struct Table {
@@ -19,18 +19,24 @@ pub struct Table {
 /// `message_id`; log rows with an equal conversation and `message_id`.
 /// Rows without an id are never merged.
 pub fn dedup(messages: Vec<Message>) -> Table {
-    let mut seen: HashSet<(Kind, Option<String>, String)> = HashSet::with_capacity(messages.len());
-    let before = messages.len();
-    let messages: Vec<Message> = messages
-        .into_iter()
-        .filter(|m| {
+    let mut seen: HashSet<(Kind, Option<&str>, &str)> =
+        HashSet::with_capacity_and_hasher(messages.len(), Default::default());
+    let keep: Vec<bool> = messages
+        .iter()
+        .map(|m| {
             let Some(id) = &m.message_id else { return true };
             let scope = match m.kind {
                 Kind::Email => None,
-                Kind::Log => m.conversation.clone(),
+                Kind::Log => m.conversation.as_deref(),
             };
-            seen.insert((m.kind, scope, id.clone()))
+            seen.insert((m.kind, scope, id))
         })
+        .collect();
+    let before = messages.len();
+    let messages: Vec<Message> = messages
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(m, k)| k.then_some(m))
         .collect();
     Table {
         duplicates: (before - messages.len()) as u64,

@@ -9,7 +9,7 @@
 mod subject;
 
 use crate::model::{Kind, Message, MessageIdx, Millis};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Subject joins reach at most this far back (inclusive).
 pub const SUBJECT_WINDOW: Millis = 30 * 86_400_000;
