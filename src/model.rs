@@ -2,6 +2,7 @@
 //! message table (METRICS.md section 1), whatever the input format was.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -41,14 +42,14 @@ pub struct Message {
     pub source: u32,
     pub kind: Kind,
     /// `email`, `chat`, `sms`, ...
-    pub channel: String,
+    pub channel: Cow<'static, str>,
     /// The conversation the export names: a chat room, or Gmail's X-GM-THRID.
     pub conversation: Option<String>,
     pub message_id: Option<String>,
     /// The id of the message this one explicitly answers.
     pub parent_id: Option<String>,
     /// Every msg-id of `References` (email): they link threads.
-    pub references: Vec<String>,
+    pub references: IdList,
     /// Whether In-Reply-To or References named any msg-id at all (even
     /// the message's own): such a message is never joined by subject.
     pub has_link_ids: bool,
@@ -64,15 +65,15 @@ pub struct Message {
 
 impl Message {
     /// A message of the given kind with every other field empty.
-    pub fn new(source: u32, kind: Kind, channel: &str) -> Message {
+    pub fn new(source: u32, kind: Kind, channel: impl Into<Cow<'static, str>>) -> Message {
         Message {
             source,
             kind,
-            channel: channel.to_string(),
+            channel: channel.into(),
             conversation: None,
             message_id: None,
             parent_id: None,
-            references: Vec::new(),
+            references: IdList::default(),
             has_link_ids: false,
             timestamp: None,
             date_source: DateSource::None,
@@ -83,5 +84,43 @@ impl Message {
             labels: Vec::new(),
             bytes: 0,
         }
+    }
+}
+
+/// Message ids in one allocation: `References` chains are long, and a
+/// `Vec<String>` would cost an allocation per id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdList(String);
+
+impl IdList {
+    /// Separates ids; a NUL cannot occur in a msg-id worth linking.
+    const SEPARATOR: char = '\0';
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split(Self::SEPARATOR).filter(|id| !id.is_empty())
+    }
+
+    pub fn last(&self) -> Option<&str> {
+        self.iter().last()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for IdList {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> IdList {
+        let mut list = String::new();
+        for id in ids {
+            let id = id.as_ref();
+            if !id.is_empty() {
+                if !list.is_empty() {
+                    list.push(Self::SEPARATOR);
+                }
+                list.push_str(id);
+            }
+        }
+        IdList(list)
     }
 }

@@ -7,6 +7,7 @@ use super::{FileRead, Format};
 use crate::model::{DateSource, Kind, Message, Millis};
 use crate::normalize::email::Parsed;
 use chrono::{DateTime, NaiveDateTime};
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 /// Column positions of a log's header row.
@@ -86,7 +87,8 @@ fn row(record: &csv::StringRecord, c: &Columns, source: u32) -> Parsed {
     else {
         return Parsed::Skipped("missing_required_column");
     };
-    let mut m = Message::new(source, Kind::Log, optional(c.channel).unwrap_or("chat"));
+    let channel = optional(c.channel).map_or(Cow::Borrowed("chat"), |c| Cow::Owned(c.to_string()));
+    let mut m = Message::new(source, Kind::Log, channel);
     if !timestamp.is_empty() {
         match parse_timestamp(timestamp) {
             Some(t) => (m.timestamp, m.date_source) = (Some(t), DateSource::Date),

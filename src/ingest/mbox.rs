@@ -105,6 +105,22 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// Cuts `data` into ranges of whole messages of about `target` bytes.
+pub fn block_bounds(data: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
+    let mut bounds = Vec::with_capacity(data.len() / target + 1);
+    let mut start = 0;
+    while start < data.len() {
+        let from = (start + target).min(data.len());
+        let end = memmem::find_iter(&data[from..], NEWLINE_FROM)
+            .map(|i| from + i + 1)
+            .find(|&p| is_separator(data, p))
+            .unwrap_or(data.len());
+        bounds.push(start..end);
+        start = end;
+    }
+    bounds
+}
+
 /// Cuts a stream into blocks of whole messages of about `target` bytes, so
 /// that a multi-GB file is never held in memory at once. Buffers handed
 /// back with `recycle` are reused, sparing the allocator and page faults.

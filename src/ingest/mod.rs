@@ -158,8 +158,13 @@ pub fn read_all(files: Vec<PathBuf>) -> Ingested {
 }
 
 fn read_file(path: &Path, source: u32) -> io::Result<FileRead> {
-    let file = File::open(path)?;
-    let (reader, head) = open_stream(file)?;
+    let mut file = File::open(path)?;
+    let raw_head = read_head(&mut file)?;
+    let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
+    if !gzip && mbox::looks_like_mbox(&raw_head) {
+        return read_mapped_mbox(&file, source);
+    }
+    let (reader, head) = open_stream(file, raw_head, gzip)?;
     if mbox::looks_like_mbox(&head) {
         read_mbox(reader, head, source)
     } else if let Some(read) = log::read_csv(&head, reader, source)? {
@@ -176,20 +181,17 @@ fn read_file(path: &Path, source: u32) -> io::Result<FileRead> {
 
 type Stream = Box<dyn Read + Send>;
 
-/// The file as a stream of its content (gzip undone) and the first bytes
-/// of that content.
-fn open_stream(mut file: File) -> io::Result<(Stream, Vec<u8>)> {
-    let raw_head = read_head(&mut file)?;
-    let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
+/// The rest of the file as a stream of its content (gzip undone), and the
+/// first bytes of that content.
+fn open_stream(file: File, raw_head: Vec<u8>, gzip: bool) -> io::Result<(Stream, Vec<u8>)> {
     let stream: Stream = Box::new(io::Cursor::new(raw_head).chain(file));
-    if !gzip {
-        let mut stream = stream;
-        let head = read_head(&mut stream)?;
-        return Ok((stream, head));
-    }
-    let mut decoder: Stream = Box::new(MultiGzDecoder::new(stream));
-    let head = read_head(&mut decoder)?;
-    Ok((decoder, head))
+    let mut stream: Stream = if gzip {
+        Box::new(MultiGzDecoder::new(stream))
+    } else {
+        stream
+    };
+    let head = read_head(&mut stream)?;
+    Ok((stream, head))
 }
 
 fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
@@ -198,8 +200,42 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Parses an mbox stream block by block: while one batch of blocks is
-/// parsed on the pool, the next is read.
+/// Parses a plain mbox through a memory map: blocks are parsed in
+/// parallel straight from the page cache, and each block's pages leave the
+/// process as soon as it is parsed, so memory stays bounded.
+fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
+    // SAFETY: the map is read-only and shared. Appending to the file while
+    // it is read is safe (the map's length is fixed now); truncating it
+    // would fault, as it would for any reader of a memory-mapped file.
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    map.advise(memmap2::Advice::Sequential).ok();
+    let data: &[u8] = &map;
+    let blocks: Vec<mbox::Block> = mbox::block_bounds(data, BLOCK_BYTES)
+        .into_par_iter()
+        .map(|range| {
+            let block = mbox::parse_block(&data[range.clone()], range.start as u64, source);
+            // SAFETY: on a shared file mapping, MADV_DONTNEED only drops
+            // pages from this process; read again, they come back from the
+            // file unchanged. Nothing of this block is borrowed any more.
+            unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
+                    .ok();
+            }
+            block
+        })
+        .collect();
+    let mut out = FileRead {
+        format: Some(Format::Mbox),
+        ..FileRead::default()
+    };
+    for block in blocks {
+        out.add_block(block, source);
+    }
+    Ok(out)
+}
+
+/// Parses an mbox stream (gzip-compressed) block by block: while one
+/// batch of blocks is parsed on the pool, the next is read.
 fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead> {
     let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES);
     let batch_len = rayon::current_num_threads() * 2;

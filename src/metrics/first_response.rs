@@ -10,21 +10,18 @@ use polars::prelude::*;
 /// First response times in seconds, one per conversation that has one,
 /// with the conversation's channel, in conversation order.
 pub fn times(messages: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Vec<(String, f64)>> {
-    let first = |c: &str| {
-        col(c)
-            .sort_by([col("ts"), col("idx")], SortMultipleOptions::default())
-            .first()
-    };
+    // Within a group, rows keep the frame's order: sorted, `first` is F.
     let openers = messages
         .clone()
         .lazy()
         .filter(col("ts").is_not_null().and(col("counted")))
+        .sort_by_exprs([col("ts"), col("idx")], SortMultipleOptions::default())
         .group_by([col("conversation")])
         .agg([
-            first("ts").alias("f_ts"),
-            first("sender").alias("f_sender"),
-            first("automated").alias("f_automated"),
-            first("channel").alias("f_channel"),
+            col("ts").first().alias("f_ts"),
+            col("sender").first().alias("f_sender"),
+            col("automated").first().alias("f_automated"),
+            col("channel").first().alias("f_channel"),
         ]);
     let frame = pairs
         .clone()

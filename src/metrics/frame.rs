@@ -29,7 +29,7 @@ impl Scope {
 }
 
 /// Columns: `idx`, `conversation`, `channel`, `sender`, `ts` (ms, null when
-/// undated), `week` (ISO week, null when undated), `automated`, `parent`,
+/// undated), `week` (ISO week as `202401`, null when undated), `automated`, `parent`,
 /// `from_me`, `counted` (inside the period).
 pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
     let n = messages.len();
@@ -40,7 +40,7 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> Polar
         Column::new("conversation".into(), &threads.conversation),
         Column::new(
             "channel".into(),
-            messages.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>(),
+            messages.iter().map(|m| m.channel.as_ref()).collect::<Vec<_>>(),
         ),
         Column::new(
             "sender".into(),
@@ -48,7 +48,7 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> Polar
         ),
         Column::new(
             "week".into(),
-            ts.iter().map(|t| t.map(iso_week)).collect::<Vec<_>>(),
+            ts.iter().map(|t| t.map(week_number)).collect::<Vec<_>>(),
         ),
         Column::new(
             "automated".into(),
@@ -71,13 +71,18 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> Polar
     DataFrame::new(n, columns)
 }
 
-/// `2024-W01`: the ISO week (UTC) of an instant.
-pub fn iso_week(ms: i64) -> String {
-    let week = DateTime::from_timestamp_millis(ms).map(|t| t.iso_week());
-    match week {
-        Some(w) => format!("{}-W{:02}", w.year(), w.week()),
-        None => String::new(),
-    }
+/// The ISO week (UTC) of an instant as a number, `202401`: cheap to
+/// group by; `week_label` names it.
+fn week_number(ms: i64) -> u32 {
+    DateTime::from_timestamp_millis(ms).map_or(0, |t| {
+        let week = t.iso_week();
+        week.year() as u32 * 100 + week.week()
+    })
+}
+
+/// `2024-W01` for the week number `202401`.
+pub fn week_label(number: u32) -> String {
+    format!("{}-W{:02}", number / 100, number % 100)
 }
 
 #[cfg(test)]
@@ -87,8 +92,8 @@ mod tests {
     #[test]
     fn iso_weeks_cross_year_ends() {
         // 2024-12-30 is a Monday in ISO week 2025-W01; 2021-01-03 in 2020-W53.
-        assert_eq!(iso_week(1_735_516_800_000), "2025-W01");
-        assert_eq!(iso_week(1_609_632_000_000), "2020-W53");
+        assert_eq!(week_label(week_number(1_735_516_800_000)), "2025-W01");
+        assert_eq!(week_label(week_number(1_609_632_000_000)), "2020-W53");
     }
 
     #[test]

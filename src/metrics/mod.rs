@@ -16,7 +16,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use frame::{Scope, iso_week};
+pub use frame::Scope;
 pub use turns::Turns;
 
 /// What the figures are computed with.
@@ -138,7 +138,10 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
         messages: talk(None)?.remove("").unwrap_or_default(),
     };
     let by_channel = merge_groups(respond(Some("channel"))?, talk(Some("channel"))?);
-    let by_week = merge_groups(respond(Some("week"))?, talk(Some("week"))?);
+    let by_week = merge_groups(respond(Some("week"))?, talk(Some("week"))?)
+        .into_iter()
+        .filter_map(|(week, group)| Some((frame::week_label(week.parse().ok()?), group)))
+        .collect();
     let by_person = people(
         respond(Some("sender"))?,
         respond(Some("p_sender"))?,

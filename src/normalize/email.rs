@@ -5,6 +5,7 @@
 use super::date;
 use crate::model::{DateSource, Kind, Message};
 use mailparse::{MailAddr, MailHeader, addrparse_header};
+use std::borrow::Cow;
 
 /// What became of one message read from an mbox.
 // Transient: each one moves straight into a Vec, so boxing the large
@@ -34,9 +35,10 @@ pub struct Head<'a> {
     to: Option<MailHeader<'a>>,
     cc: Option<MailHeader<'a>>,
     subject: Option<MailHeader<'a>>,
-    message_id: Option<MailHeader<'a>>,
-    in_reply_to: Option<MailHeader<'a>>,
-    references: Option<MailHeader<'a>>,
+    // Msg-id fields are read raw: only their `<…>` tokens count.
+    message_id: Option<&'a [u8]>,
+    in_reply_to: Option<&'a [u8]>,
+    references: Option<&'a [u8]>,
     thread: Option<MailHeader<'a>>,
     labels: Option<MailHeader<'a>>,
     auto_submitted: Option<MailHeader<'a>>,
@@ -86,6 +88,17 @@ impl<'a> Head<'a> {
 
     fn keep(&mut self, name: &[u8], raw: &'a [u8]) {
         let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
+        let value = &raw[name.len() + 1..];
+        let raw_slot = match name.len() {
+            10 if is("message-id") => Some(&mut self.message_id),
+            10 if is("references") => Some(&mut self.references),
+            11 if is("in-reply-to") => Some(&mut self.in_reply_to),
+            _ => None,
+        };
+        if let Some(slot) = raw_slot {
+            slot.get_or_insert(value);
+            return;
+        }
         let slot = match name.len() {
             2 if is("to") => &mut self.to,
             2 if is("cc") => &mut self.cc,
@@ -97,11 +110,8 @@ impl<'a> Head<'a> {
                 self.received.push(raw);
                 return;
             }
-            10 if is("message-id") => &mut self.message_id,
-            10 if is("references") => &mut self.references,
             10 if is("precedence") => &mut self.precedence,
             10 if is("x-gm-thrid") => &mut self.thread,
-            11 if is("in-reply-to") => &mut self.in_reply_to,
             11 if is("x-autoreply") => &mut self.autoreply,
             13 if is("x-autorespond") => &mut self.autorespond,
             14 if is("auto-submitted") => &mut self.auto_submitted,
@@ -148,23 +158,14 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
     let mut m = Message::new(source, Kind::Email, "email");
     m.labels = labels;
     m.bytes = bytes;
-    m.message_id = w
-        .message_id
-        .as_ref()
-        .and_then(|h| msg_ids(h.get_value_raw()).next());
-    let in_reply_to: Option<String> = w
-        .in_reply_to
-        .as_ref()
-        .and_then(|h| msg_ids(h.get_value_raw()).next());
-    m.references = w
-        .references
-        .as_ref()
-        .map(|h| msg_ids(h.get_value_raw()).collect())
-        .unwrap_or_default();
+    m.message_id = w.message_id.and_then(|raw| msg_ids(raw).next()).map(String::from);
+    let in_reply_to = w.in_reply_to.and_then(|raw| msg_ids(raw).next());
+    m.references = w.references.map(|raw| msg_ids(raw).collect()).unwrap_or_default();
     m.has_link_ids = in_reply_to.is_some() || !m.references.is_empty();
     m.parent_id = in_reply_to
-        .or_else(|| m.references.last().cloned())
-        .filter(|p| m.message_id.as_ref() != Some(p));
+        .or_else(|| m.references.last().map(Cow::Borrowed))
+        .filter(|p| m.message_id.as_deref() != Some(p))
+        .map(String::from);
     m.conversation = w
         .thread
         .as_ref()
@@ -187,14 +188,18 @@ fn is_field_name(name: &[u8]) -> bool {
 /// The `<…>` tokens of a header, without their brackets. Only such tokens
 /// are msg-ids: free text around them (`In-Reply-To: <id> (Bob's
 /// message)`) is ignored, which `mailparse::msgidparse` would reject whole.
-pub fn msg_ids(raw: &[u8]) -> impl Iterator<Item = String> + '_ {
+pub fn msg_ids(raw: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
     let mut rest = raw;
     std::iter::from_fn(move || {
-        let open = memchr::memchr(b'<', rest)?;
-        let close = memchr::memchr(b'>', &rest[open..])? + open;
-        let id = &rest[open + 1..close];
-        rest = &rest[close + 1..];
-        Some(String::from_utf8_lossy(id).into_owned())
+        loop {
+            let open = memchr::memchr(b'<', rest)?;
+            let close = memchr::memchr(b'>', &rest[open..])? + open;
+            let id = &rest[open + 1..close];
+            rest = &rest[close + 1..];
+            if !id.is_empty() {
+                return Some(String::from_utf8_lossy(id));
+            }
+        }
     })
 }
 
@@ -291,7 +296,7 @@ mod tests {
 
     #[test]
     fn msg_ids_are_bracketed_tokens_only() {
-        let ids: Vec<_> = msg_ids(b"a@b.c <x@y> text <z@w>(comment)").collect();
+        let ids: Vec<_> = msg_ids(b"a@b.c <x@y> text <> <z@w>(comment)").collect();
         assert_eq!(ids, ["x@y", "z@w"]);
         assert_eq!(msg_ids(b"bare@address.org").count(), 0);
     }

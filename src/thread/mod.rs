@@ -10,6 +10,7 @@ mod subject;
 
 use crate::model::{Kind, Message, MessageIdx, Millis};
 use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
 
 /// Subject joins reach at most this far back (inclusive).
 pub const SUBJECT_WINDOW: Millis = 30 * 86_400_000;
@@ -51,35 +52,38 @@ pub fn link(messages: &[Message]) -> Threads {
 /// Union-find root of each message over id links and subject joins.
 fn email_components(messages: &[Message]) -> Vec<usize> {
     let mut sets = UnionFind::new(messages.len());
-    let mut id_nodes: HashMap<&str, usize> = HashMap::new();
+    let mut id_nodes: HashMap<&str, usize> = HashMap::with_capacity(messages.len() * 2);
     for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.kind == Kind::Email) {
-        let ids = m.message_id.iter().chain(&m.parent_id).chain(&m.references);
+        let ids = m
+            .message_id
+            .as_deref()
+            .into_iter()
+            .chain(m.parent_id.as_deref())
+            .chain(m.references.iter());
         for id in ids {
             let node = *id_nodes.entry(id).or_insert_with(|| sets.add());
             sets.union(i, node);
         }
     }
 
-    let mut timed: Vec<(Millis, usize)> = messages
-        .iter()
+    // Normalizing subjects is the costly part: done in parallel, in order.
+    let mut timed: Vec<(Millis, usize, String)> = messages
+        .par_iter()
         .enumerate()
         .filter(|(_, m)| m.kind == Kind::Email)
-        .filter_map(|(i, m)| Some((m.timestamp?, i)))
+        .filter_map(|(i, m)| Some((m.timestamp?, i, subject::normalize(&m.subject))))
+        .filter(|(_, _, key)| !key.is_empty())
         .collect();
-    timed.sort_unstable();
-    let mut latest: HashMap<String, (Millis, usize)> = HashMap::new();
-    for (t, i) in timed {
-        let key = subject::normalize(&messages[i].subject);
-        if key.is_empty() {
-            continue;
-        }
-        if !messages[i].has_link_ids
-            && let Some(&(earlier, j)) = latest.get(&key)
+    timed.par_sort_unstable_by_key(|&(t, i, _)| (t, i));
+    let mut latest: HashMap<&str, (Millis, usize)> = HashMap::with_capacity(timed.len());
+    for (t, i, key) in &timed {
+        if !messages[*i].has_link_ids
+            && let Some(&(earlier, j)) = latest.get(key.as_str())
             && t - earlier <= SUBJECT_WINDOW
         {
-            sets.union(i, j);
+            sets.union(*i, j);
         }
-        latest.insert(key, (t, i));
+        latest.insert(key, (*t, *i));
     }
     (0..messages.len()).map(|i| sets.find(i)).collect()
 }
@@ -117,40 +121,25 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
 /// Explicit parents by id (mail: anywhere; logs: in the own conversation),
 /// and inferred parents for log rows that name none.
 fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>) {
-    let mut by_id: HashMap<(Kind, Option<&str>, &str), MessageIdx> = HashMap::new();
+    let mut by_id: HashMap<(Option<&str>, &str), MessageIdx> = HashMap::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         if let Some(id) = &m.message_id {
-            let scope = (m.kind == Kind::Log)
-                .then_some(m.conversation.as_deref())
-                .flatten();
-            by_id.entry((m.kind, scope, id)).or_insert(i as MessageIdx);
+            by_id.entry((scope(m), id)).or_insert(i as MessageIdx);
         }
     }
     let mut parent = vec![None; messages.len()];
     let mut link = vec![None; messages.len()];
     let mut chat_rows: HashMap<&str, Vec<(Millis, usize)>> = HashMap::new();
     for (i, m) in messages.iter().enumerate() {
-        let Some(pid) = &m.parent_id else {
-            if let (Kind::Log, Some(conv), Some(t)) = (m.kind, &m.conversation, m.timestamp) {
-                chat_rows.entry(conv).or_default().push((t, i));
-            }
-            continue;
-        };
-        let scope = (m.kind == Kind::Log)
-            .then_some(m.conversation.as_deref())
-            .flatten();
-        parent[i] = by_id
-            .get(&(m.kind, scope, pid.as_str()))
-            .copied()
-            .filter(|&p| p as usize != i);
-        link[i] = parent[i].map(|_| Link::Explicit);
-    }
-    // Every timed row counts for the order, explicit parent or not.
-    for (i, m) in messages.iter().enumerate() {
-        if let (Kind::Log, Some(conv), Some(t), Some(_)) =
-            (m.kind, &m.conversation, m.timestamp, &m.parent_id)
-        {
+        if let (Kind::Log, Some(conv), Some(t)) = (m.kind, &m.conversation, m.timestamp) {
             chat_rows.entry(conv).or_default().push((t, i));
+        }
+        if let Some(pid) = &m.parent_id {
+            parent[i] = by_id
+                .get(&(scope(m), pid.as_str()))
+                .copied()
+                .filter(|&p| p as usize != i);
+            link[i] = parent[i].map(|_| Link::Explicit);
         }
     }
     for rows in chat_rows.values_mut() {
@@ -164,6 +153,14 @@ fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>)
         }
     }
     (parent, link)
+}
+
+/// Mail ids are global; a log's ids are scoped by its conversation.
+fn scope(m: &Message) -> Option<&str> {
+    match m.kind {
+        Kind::Email => None,
+        Kind::Log => m.conversation.as_deref(),
+    }
 }
 
 /// Disjoint sets with path halving and union by size.
@@ -217,7 +214,7 @@ mod tests {
         let mut m = Message::new(0, Kind::Email, "email");
         m.message_id = (!id.is_empty()).then(|| id.to_string());
         m.parent_id = parent.map(str::to_string);
-        m.references = refs.iter().map(|r| r.to_string()).collect();
+        m.references = refs.iter().collect();
         m.has_link_ids = parent.is_some() || !refs.is_empty();
         m.subject = subject.to_string();
         m.timestamp = t;
