@@ -58,6 +58,9 @@ pub struct Message {
     pub sender: String,
     pub recipients: Vec<String>,
     pub subject: String,
+    /// Mail: the subject normalized for joining threads (METRICS.md 2);
+    /// empty when nothing is left after stripping prefixes and tags.
+    pub subject_key: String,
     pub automated: bool,
     pub labels: Vec<String>,
     pub bytes: u64,
@@ -80,6 +83,7 @@ impl Message {
             sender: String::new(),
             recipients: Vec::new(),
             subject: String::new(),
+            subject_key: String::new(),
             automated: false,
             labels: Vec::new(),
             bytes: 0,

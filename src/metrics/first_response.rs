@@ -4,7 +4,7 @@
 //! is automated.
 
 use super::columns;
-use super::responses::RESPONSE;
+use super::responses::Class;
 use polars::prelude::*;
 
 /// First response times in seconds, one per conversation that has one,
@@ -25,7 +25,7 @@ pub fn times(messages: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Vec<(Strin
         ]);
     let frame = pairs
         .clone()
-        .filter(col("class").eq(lit(RESPONSE)).and(col("counted")))
+        .filter(Class::Response.is().and(col("counted")))
         .select([col("conversation"), col("sender"), col("ts")])
         .join(
             openers,

@@ -13,6 +13,7 @@ mod turns;
 use crate::model::Message;
 use crate::thread::Threads;
 use polars::prelude::*;
+use responses::Class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -159,7 +160,7 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
     };
 
     let classes = responses::class_counts(&pairs)?;
-    let class = |c: &str| classes.get(c).copied().unwrap_or(0);
+    let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
 
     let firsts = first_response::times(&frame, &pairs)?;
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
@@ -175,10 +176,10 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
     let turns = turns_of(&frame, &pairs)?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
-        follow_ups: class(responses::FOLLOW_UP),
-        clock_skew: class(responses::CLOCK_SKEW),
-        unclassified: class(responses::UNCLASSIFIED),
-        automated_pairs: class(responses::AUTOMATED),
+        follow_ups: class(Class::FollowUp),
+        clock_skew: class(Class::ClockSkew),
+        unclassified: class(Class::Unclassified),
+        automated_pairs: class(Class::Automated),
         buckets: buckets(&response_times_s),
         first_response_time_s: distribution(&first_values)?,
         first_response_by_channel: first_by_channel
@@ -210,9 +211,9 @@ fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Turns> {
     let mut class = vec![None; frame.height()];
     for (i, c) in columns::u64s(&classes, "idx")?
         .into_iter()
-        .zip(columns::strings(&classes, "class")?)
+        .zip(columns::u64s(&classes, "class")?)
     {
-        class[i as usize] = c;
+        class[i as usize] = Class::from_code(c);
     }
     let ts = columns::i64s(frame, "ts")?;
     let automated = columns::bools(frame, "automated")?;

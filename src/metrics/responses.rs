@@ -7,12 +7,39 @@ use super::{Distribution, ResponseStats};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// The classes of a message/parent pair, in the order the rules apply.
-pub const FOLLOW_UP: &str = "follow_up";
-pub const UNCLASSIFIED: &str = "unclassified";
-pub const CLOCK_SKEW: &str = "clock_skew";
-pub const AUTOMATED: &str = "automated";
-pub const RESPONSE: &str = "response";
+/// The class of a message/parent pair, in the order the rules apply.
+/// Kept in frames as its `u8` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    FollowUp = 1,
+    Unclassified,
+    ClockSkew,
+    Automated,
+    Response,
+}
+
+impl Class {
+    const ALL: [Class; 5] = [
+        Class::FollowUp,
+        Class::Unclassified,
+        Class::ClockSkew,
+        Class::Automated,
+        Class::Response,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u64) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| u64::from(c.code()) == code)
+    }
+
+    /// `class == self`, as a polars expression.
+    pub fn is(self) -> Expr {
+        col("class").eq(lit(self.code()))
+    }
+}
 
 /// One row per message that has a parent: the message's columns, the
 /// parent's as `p_*`, the `class`, and `rt_s`, the response time in
@@ -26,14 +53,14 @@ pub fn pairs(messages: &DataFrame) -> LazyFrame {
         col("from_me").alias("p_from_me"),
     ]);
     let class = when(col("sender").eq(col("p_sender")))
-        .then(lit(FOLLOW_UP))
+        .then(lit(Class::FollowUp.code()))
         .when(col("ts").is_null().or(col("p_ts").is_null()))
-        .then(lit(UNCLASSIFIED))
+        .then(lit(Class::Unclassified.code()))
         .when(col("ts").lt(col("p_ts")))
-        .then(lit(CLOCK_SKEW))
+        .then(lit(Class::ClockSkew.code()))
         .when(col("automated").or(col("p_automated")))
-        .then(lit(AUTOMATED))
-        .otherwise(lit(RESPONSE));
+        .then(lit(Class::Automated.code()))
+        .otherwise(lit(Class::Response.code()));
     let seconds = (col("ts") - col("p_ts")).cast(DataType::Float64) / lit(1000.0);
     messages
         .clone()
@@ -46,7 +73,7 @@ pub fn pairs(messages: &DataFrame) -> LazyFrame {
         )
         .with_column(class.alias("class"))
         .with_column(
-            when(col("class").eq(lit(RESPONSE)))
+            when(Class::Response.is())
                 .then(seconds)
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("rt_s"),
@@ -79,9 +106,7 @@ pub fn stats_by(
     key: Option<&str>,
     sync_threshold_s: f64,
 ) -> PolarsResult<BTreeMap<String, ResponseStats>> {
-    let responses = pairs
-        .clone()
-        .filter(col("class").eq(lit(RESPONSE)).and(col("counted")));
+    let responses = pairs.clone().filter(Class::Response.is().and(col("counted")));
     summarize(responses, key, sync_threshold_s)
 }
 
@@ -134,19 +159,19 @@ pub fn summarize_values(values: &[f64], sync_threshold_s: f64) -> PolarsResult<R
 }
 
 /// How many counted pairs fell in each class.
-pub fn class_counts(pairs: &LazyFrame) -> PolarsResult<BTreeMap<String, u64>> {
+pub fn class_counts(pairs: &LazyFrame) -> PolarsResult<BTreeMap<Class, u64>> {
     let frame = pairs
         .clone()
         .filter(col("counted"))
         .group_by([col("class")])
         .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()?;
-    let classes = columns::strings(&frame, "class")?;
+    let classes = columns::u64s(&frame, "class")?;
     let n = columns::u64s(&frame, "n")?;
     Ok(classes
         .into_iter()
-        .map(|c| c.unwrap_or_default())
         .zip(n)
+        .filter_map(|(c, n)| Some((Class::from_code(c)?, n)))
         .collect())
 }
 
@@ -154,7 +179,7 @@ pub fn class_counts(pairs: &LazyFrame) -> PolarsResult<BTreeMap<String, u64>> {
 pub fn times(pairs: &LazyFrame, filter: Expr) -> PolarsResult<Vec<f64>> {
     let frame = pairs
         .clone()
-        .filter(col("class").eq(lit(RESPONSE)).and(col("counted")).and(filter))
+        .filter(Class::Response.is().and(col("counted")).and(filter))
         .sort(["idx"], SortMultipleOptions::default())
         .select([col("rt_s")])
         .collect()?;

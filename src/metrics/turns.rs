@@ -6,7 +6,7 @@
 //! Unanswered turns are censored at the end of the data in a Kaplan–Meier
 //! time-to-response curve, so that they do not bias the figures low.
 
-use super::responses::{FOLLOW_UP, RESPONSE};
+use super::responses::Class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -32,7 +32,7 @@ pub struct TurnInput<'a> {
     pub automated: &'a [bool],
     pub parent: &'a [Option<u32>],
     /// The class of each message's pair with its parent, if it has one.
-    pub class: &'a [Option<String>],
+    pub class: &'a [Option<Class>],
     pub counted: &'a [bool],
 }
 
@@ -63,7 +63,7 @@ pub struct Turns {
 fn turn_of(input: &TurnInput) -> Vec<Option<u32>> {
     let n = input.ts.len();
     let mut turn: Vec<Option<Option<u32>>> = vec![None; n];
-    let is_follow_up = |i: usize| input.class[i].as_deref() == Some(FOLLOW_UP);
+    let is_follow_up = |i: usize| input.class[i] == Some(Class::FollowUp);
     let mut chain = Vec::new();
     for start in 0..n {
         chain.clear();
@@ -93,7 +93,7 @@ pub fn compute(input: &TurnInput) -> Turns {
     let turn = turn_of(input);
     let mut first_answer: BTreeMap<u32, i64> = BTreeMap::new();
     for (r, class) in input.class.iter().enumerate() {
-        let (Some(RESPONSE), true, Some(t)) = (class.as_deref(), input.counted[r], input.ts[r]) else {
+        let (Some(Class::Response), true, Some(t)) = (class, input.counted[r], input.ts[r]) else {
             continue;
         };
         let parent = input.parent[r].expect("a response has a parent") as usize;
@@ -201,9 +201,8 @@ mod tests {
         }
     }
 
-    fn class(c: &str) -> Option<String> {
-        Some(c.to_string())
-    }
+    const FOLLOW_UP: Option<Class> = Some(Class::FollowUp);
+    const RESPONSE: Option<Class> = Some(Class::Response);
 
     #[test]
     fn follow_ups_join_their_openers_turn() {
@@ -214,7 +213,7 @@ mod tests {
             ts: &ts,
             automated: &[false, false, false, false, true],
             parent: &[None, Some(0), Some(1), None, None],
-            class: &[None, class(FOLLOW_UP), class(RESPONSE), None, None],
+            class: &[None, FOLLOW_UP, RESPONSE, None, None],
             counted: &[true; 5],
         };
         let turns = compute(&input);
@@ -233,7 +232,7 @@ mod tests {
             ts: &[Some(0), Some(1)],
             automated: &[false, false],
             parent: &[Some(1), Some(0)],
-            class: &[class(FOLLOW_UP), class(FOLLOW_UP)],
+            class: &[FOLLOW_UP, FOLLOW_UP],
             counted: &[true, true],
         };
         assert_eq!(compute(&input).timed_turns, 0);

@@ -1,10 +1,11 @@
 //! Normalize: the rows every format gives become one message table, with
 //! duplicates removed (METRICS.md section 1). Per-message normalization of
 //! mail (dates, identities, automated mail, labels) lives in `email`, and
-//! runs inside the parallel ingest.
+//! runs inside the parallel ingest, and so does subject normalization.
 
 pub mod date;
 pub mod email;
+pub mod subject;
 
 use crate::model::{Kind, Message};
 use foldhash::HashSet;
@@ -18,7 +19,7 @@ pub struct Table {
 /// Drops duplicates, keeping the first one read: mail with an equal
 /// `message_id`; log rows with an equal conversation and `message_id`.
 /// Rows without an id are never merged.
-pub fn dedup(messages: Vec<Message>) -> Table {
+pub fn dedup(mut messages: Vec<Message>) -> Table {
     let mut seen: HashSet<(Kind, Option<&str>, &str)> =
         HashSet::with_capacity_and_hasher(messages.len(), Default::default());
     let keep: Vec<bool> = messages
@@ -33,11 +34,8 @@ pub fn dedup(messages: Vec<Message>) -> Table {
         })
         .collect();
     let before = messages.len();
-    let messages: Vec<Message> = messages
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(m, k)| k.then_some(m))
-        .collect();
+    let mut keep = keep.into_iter();
+    messages.retain(|_| keep.next().unwrap_or(true));
     Table {
         duplicates: (before - messages.len()) as u64,
         messages,

@@ -6,11 +6,8 @@
 //! log's conversation name the conversation directly. Log rows without an
 //! explicit parent answer the previous timed row of their conversation.
 
-mod subject;
-
 use crate::model::{Kind, Message, MessageIdx, Millis};
 use foldhash::{HashMap, HashMapExt};
-use rayon::prelude::*;
 
 /// Subject joins reach at most this far back (inclusive).
 pub const SUBJECT_WINDOW: Millis = 30 * 86_400_000;
@@ -38,9 +35,10 @@ pub struct Threads {
 
 /// Links every message to its parent and conversation.
 pub fn link(messages: &[Message]) -> Threads {
-    let components = email_components(messages);
+    let ids = Ids::index(messages);
+    let components = email_components(messages, &ids);
     let (conversation, names) = conversations(messages, components);
-    let (parent, link) = parents(messages);
+    let (parent, link) = parents(messages, &ids);
     Threads {
         conversation,
         names,
@@ -49,41 +47,77 @@ pub fn link(messages: &[Message]) -> Threads {
     }
 }
 
+/// Which message each id names: mail ids are global (and unique after
+/// de-duplication); a log's ids are scoped by its conversation.
+struct Ids<'a> {
+    mail: HashMap<&'a str, MessageIdx>,
+    log: HashMap<(&'a str, &'a str), MessageIdx>,
+}
+
+impl<'a> Ids<'a> {
+    fn index(messages: &'a [Message]) -> Ids<'a> {
+        let mut ids = Ids {
+            mail: HashMap::with_capacity(messages.len()),
+            log: HashMap::new(),
+        };
+        for (i, m) in messages.iter().enumerate() {
+            let Some(id) = m.message_id.as_deref() else {
+                continue;
+            };
+            match (m.kind, m.conversation.as_deref()) {
+                (Kind::Email, _) => ids.mail.entry(id).or_insert(i as MessageIdx),
+                (Kind::Log, Some(conversation)) => {
+                    ids.log.entry((conversation, id)).or_insert(i as MessageIdx)
+                }
+                (Kind::Log, None) => continue,
+            };
+        }
+        ids
+    }
+
+    /// The message `id` names, as seen from message `m`.
+    fn find(&self, m: &Message, id: &str) -> Option<MessageIdx> {
+        match (m.kind, m.conversation.as_deref()) {
+            (Kind::Email, _) => self.mail.get(id).copied(),
+            (Kind::Log, Some(conversation)) => self.log.get(&(conversation, id)).copied(),
+            (Kind::Log, None) => None,
+        }
+    }
+}
+
 /// Union-find root of each message over id links and subject joins.
-fn email_components(messages: &[Message]) -> Vec<usize> {
+fn email_components(messages: &[Message], ids: &Ids) -> Vec<usize> {
     let mut sets = UnionFind::new(messages.len());
-    let mut id_nodes: HashMap<&str, usize> = HashMap::with_capacity(messages.len() * 2);
+    // Ids that name no message in the data still link those naming them.
+    let mut ghosts: HashMap<&str, usize> = HashMap::new();
     for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.kind == Kind::Email) {
-        let ids = m
-            .message_id
-            .as_deref()
-            .into_iter()
-            .chain(m.parent_id.as_deref())
-            .chain(m.references.iter());
-        for id in ids {
-            let node = *id_nodes.entry(id).or_insert_with(|| sets.add());
+        let linked = m.parent_id.as_deref().into_iter().chain(m.references.iter());
+        for id in linked {
+            let node = match ids.mail.get(id) {
+                Some(&message) => message as usize,
+                None => *ghosts.entry(id).or_insert_with(|| sets.add()),
+            };
             sets.union(i, node);
         }
     }
 
-    // Normalizing subjects is the costly part: done in parallel, in order.
-    let mut timed: Vec<(Millis, usize, String)> = messages
-        .par_iter()
+    let mut timed: Vec<(Millis, usize)> = messages
+        .iter()
         .enumerate()
-        .filter(|(_, m)| m.kind == Kind::Email)
-        .filter_map(|(i, m)| Some((m.timestamp?, i, subject::normalize(&m.subject))))
-        .filter(|(_, _, key)| !key.is_empty())
+        .filter(|(_, m)| m.kind == Kind::Email && !m.subject_key.is_empty())
+        .filter_map(|(i, m)| Some((m.timestamp?, i)))
         .collect();
-    timed.par_sort_unstable_by_key(|&(t, i, _)| (t, i));
+    timed.sort_unstable();
     let mut latest: HashMap<&str, (Millis, usize)> = HashMap::with_capacity(timed.len());
-    for (t, i, key) in &timed {
-        if !messages[*i].has_link_ids
-            && let Some(&(earlier, j)) = latest.get(key.as_str())
+    for (t, i) in timed {
+        let m = &messages[i];
+        if !m.has_link_ids
+            && let Some(&(earlier, j)) = latest.get(m.subject_key.as_str())
             && t - earlier <= SUBJECT_WINDOW
         {
-            sets.union(*i, j);
+            sets.union(i, j);
         }
-        latest.insert(key, (*t, *i));
+        latest.insert(&m.subject_key, (t, i));
     }
     (0..messages.len()).map(|i| sets.find(i)).collect()
 }
@@ -120,13 +154,7 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
 
 /// Explicit parents by id (mail: anywhere; logs: in the own conversation),
 /// and inferred parents for log rows that name none.
-fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>) {
-    let mut by_id: HashMap<(Option<&str>, &str), MessageIdx> = HashMap::with_capacity(messages.len());
-    for (i, m) in messages.iter().enumerate() {
-        if let Some(id) = &m.message_id {
-            by_id.entry((scope(m), id)).or_insert(i as MessageIdx);
-        }
-    }
+fn parents(messages: &[Message], ids: &Ids) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>) {
     let mut parent = vec![None; messages.len()];
     let mut link = vec![None; messages.len()];
     let mut chat_rows: HashMap<&str, Vec<(Millis, usize)>> = HashMap::new();
@@ -135,10 +163,7 @@ fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>)
             chat_rows.entry(conv).or_default().push((t, i));
         }
         if let Some(pid) = &m.parent_id {
-            parent[i] = by_id
-                .get(&(scope(m), pid.as_str()))
-                .copied()
-                .filter(|&p| p as usize != i);
+            parent[i] = ids.find(m, pid).filter(|&p| p as usize != i);
             link[i] = parent[i].map(|_| Link::Explicit);
         }
     }
@@ -153,14 +178,6 @@ fn parents(messages: &[Message]) -> (Vec<Option<MessageIdx>>, Vec<Option<Link>>)
         }
     }
     (parent, link)
-}
-
-/// Mail ids are global; a log's ids are scoped by its conversation.
-fn scope(m: &Message) -> Option<&str> {
-    match m.kind {
-        Kind::Email => None,
-        Kind::Log => m.conversation.as_deref(),
-    }
 }
 
 /// Disjoint sets with path halving and union by size.
@@ -217,6 +234,7 @@ mod tests {
         m.references = refs.iter().collect();
         m.has_link_ids = parent.is_some() || !refs.is_empty();
         m.subject = subject.to_string();
+        m.subject_key = crate::normalize::subject::normalize(subject);
         m.timestamp = t;
         m
     }
