@@ -83,7 +83,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
-    /// Worker threads (default: one per core).
+    /// Threads that read and parse input (default: one per core).
     ///
     /// Example: --threads 2
     #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]

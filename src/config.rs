@@ -50,6 +50,16 @@ impl Config {
         }
         let files = crate::ingest::list_files(&args.inputs)?;
         check_writable(&args.out)?;
+        // A folder input may hold the output folder (`report .`): earlier
+        // reports are not input.
+        let out = args
+            .out
+            .canonicalize()
+            .with_context(|| args.out.display().to_string())?;
+        let files = files
+            .into_iter()
+            .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&out)))
+            .collect();
         let generated_at = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .map(|v| v.trim().parse::<i64>())

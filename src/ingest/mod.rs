@@ -1,9 +1,11 @@
 //! Ingest: input files → message rows, in parallel, with bounded memory.
 //!
-//! Files are read in parallel; a large file is cut into blocks of whole
-//! messages that are parsed on the rayon pool while the next blocks are
-//! read (and decompressed), so that no file is ever held in memory whole.
-//! Every message read is accounted for: kept, excluded or skipped.
+//! Files are read in parallel, and a large file is cut into blocks of whole
+//! messages parsed on the rayon pool: a plain mailbox through a memory map
+//! whose pages are released as each block is parsed, a gzip one as a
+//! stream decompressed while earlier blocks are parsed. No file is ever
+//! held in memory whole. Every message read is accounted for: kept,
+//! excluded or skipped.
 
 mod log;
 pub mod mbox;

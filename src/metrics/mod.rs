@@ -298,3 +298,111 @@ fn buckets(times_s: &[f64]) -> Vec<Bucket> {
 pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    /// A chat row: conversation, sender, seconds after the start, and the
+    /// automated flag; each row answers the previous one (chat turn order).
+    fn chat(rows: &[(&str, &str, Option<i64>, bool)]) -> Metrics {
+        let messages: Vec<Message> = rows
+            .iter()
+            .map(|&(conversation, sender, at, automated)| {
+                let mut m = Message::new(0, Kind::Log, "chat");
+                m.conversation = Some(conversation.to_string());
+                m.sender = sender.to_string();
+                m.timestamp = at.map(|s| 1_700_000_000_000 + s * 1000);
+                m.automated = automated;
+                m
+            })
+            .collect();
+        let threads = crate::thread::link(&messages);
+        let settings = Settings {
+            sync_threshold_ms: 300_000,
+            scope: Scope::default(),
+        };
+        compute(&messages, &threads, &settings).expect("metrics compute")
+    }
+
+    #[test]
+    fn percentiles_interpolate_linearly() {
+        // One answer per conversation: 0, 1, 299, 300, 301, 900, 3600,
+        // 86400, 86401 s. Sum 178202; p90 at rank 0.9 × 8 = 7.2.
+        const CONVERSATIONS: [&str; 9] = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"];
+        let gaps = [0, 1, 299, 300, 301, 900, 3600, 86_400, 86_401];
+        let rows: Vec<_> = CONVERSATIONS
+            .iter()
+            .zip(gaps)
+            .flat_map(|(c, gap)| [(*c, "a", Some(0), false), (*c, "b", Some(gap), false)])
+            .collect();
+        let m = chat(&rows);
+        let r = &m.overall.responses;
+        assert_eq!((r.responses, r.sync_responses), (9, 4));
+        let d = &r.response_time_s;
+        assert_eq!(d.p50, Some(301.0));
+        assert!((d.p90.unwrap() - 86_400.2).abs() < 1e-6, "{:?}", d.p90);
+        assert!((d.p99.unwrap() - 86_400.92).abs() < 1e-6, "{:?}", d.p99);
+        assert!((d.mean.unwrap() - 178_202.0 / 9.0).abs() < 1e-9);
+        assert_eq!(d.max, Some(86_401.0));
+        assert_eq!(
+            m.buckets.iter().map(|b| b.responses).collect::<Vec<_>>(),
+            [4, 2, 1, 0, 1, 1]
+        );
+    }
+
+    #[test]
+    fn sync_threshold_is_inclusive() {
+        let m = chat(&[
+            ("c", "a", Some(0), false),
+            ("c", "b", Some(300), false),
+            ("c", "a", Some(601), false),
+        ]);
+        assert_eq!(m.overall.responses.responses, 2);
+        assert_eq!(
+            m.overall.responses.sync_responses, 1,
+            "300 s is synchronous, 301 s is not"
+        );
+        assert_eq!(m.overall.responses.response_sync_ratio, Some(0.5));
+        let d = &m.overall.responses.response_time_s;
+        assert_eq!((d.p50, d.p90), (Some(300.5), Some(300.9)));
+    }
+
+    #[test]
+    fn live_sessions_need_three_messages_and_two_senders() {
+        let m = chat(&[
+            // A monologue of 3 plus one answer: the whole run of 4 counts.
+            ("x", "a", Some(0), false),
+            ("x", "a", Some(60), false),
+            ("x", "a", Some(120), false),
+            ("x", "b", Some(420), false),
+            // Two messages only: no session.
+            ("y", "a", Some(0), false),
+            ("y", "b", Some(10), false),
+            // A 301 s gap breaks the run.
+            ("z", "a", Some(0), false),
+            ("z", "b", Some(10), false),
+            ("z", "a", Some(311), false),
+            // Undated: never in a session, and not a timed message.
+            ("z", "b", None, false),
+        ]);
+        assert_eq!(m.overall.messages.live_session_messages, 4);
+        assert_eq!(m.overall.messages.timed_messages, 9);
+        assert_eq!(m.overall.messages.messages, 10);
+    }
+
+    #[test]
+    fn first_response_skips_the_openers_own_answers_and_automated_openers() {
+        let m = chat(&[
+            ("x", "a", Some(0), false),
+            ("x", "a", Some(20), false), // a follows herself up
+            ("x", "b", Some(50), false), // b answers: 50 s after the opener
+            ("y", "bot", Some(0), true),
+            ("y", "c", Some(10), false), // automated opener: no first response
+        ]);
+        assert_eq!(m.first_response_time_s.count, 1);
+        assert_eq!(m.first_response_time_s.p50, Some(50.0));
+        assert_eq!(m.automated_pairs, 1);
+    }
+}

@@ -159,3 +159,29 @@ fn help_explains_every_flag_with_an_example() {
     }
     assert!(help.matches("Example:").count() >= 6, "{help}");
 }
+
+#[test]
+fn earlier_reports_in_an_input_folder_are_not_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(basics(), dir.path().join("inbox.mbox")).unwrap();
+    let out = dir.path().join("reports");
+    let run = |out: &std::path::Path| {
+        Command::new(BIN)
+            .args([
+                "report",
+                dir.path().to_str().unwrap(),
+                "-q",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    assert!(run(&out).status.success());
+    let again = run(&out);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -4,5 +4,6 @@
 mod accounting; // the accounting identity on random mailboxes (proptest)
 mod cli; // arguments, exit codes, quiet runs, bad input
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
+mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod util;

@@ -60,7 +60,10 @@ pub fn figure<'a>(summary: &'a Value, path: &str) -> &'a Value {
             Some(bracketed) => bracketed.split_once(']').expect("a closing bracket"),
             None => rest.split_at(rest.find(['.', '[']).unwrap_or(rest.len())),
         };
-        value = &value[key];
+        value = match (value, key.parse::<usize>()) {
+            (Value::Array(items), Ok(i)) => &items[i],
+            _ => &value[key],
+        };
         rest = after.strip_prefix('.').unwrap_or(after);
     }
     value
