@@ -36,9 +36,9 @@ pub struct Threads {
 /// Links every message to its parent and conversation.
 pub fn link(messages: &[Message]) -> Threads {
     let ids = Ids::index(messages);
-    let components = email_components(messages, &ids);
+    let (components, (parent, link)) =
+        rayon::join(|| email_components(messages, &ids), || parents(messages, &ids));
     let (conversation, names) = conversations(messages, components);
-    let (parent, link) = parents(messages, &ids);
     Threads {
         conversation,
         names,
