@@ -19,7 +19,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyse exports and write summary.json into the output folder.
+    /// Analyse exports and write report.html, charts and summary.json.
     ///
     /// Example: commlens report "Takeout/Mail/All mail.mbox" lists/ --me me@example.com
     Report(ReportArgs),
@@ -45,6 +45,18 @@ pub struct ReportArgs {
         env = "COMMLENS_OUT"
     )]
     pub out: PathBuf,
+
+    /// What to write: some of json, html, png, svg, separated by commas.
+    ///
+    /// Example: --format json (only summary.json, the fastest)
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "html,png,json",
+        value_delimiter = ',',
+        env = "COMMLENS_FORMAT"
+    )]
+    pub format: Vec<String>,
 
     /// Responses at most this fast are synchronous (live): a number with
     /// s, m, h or d.

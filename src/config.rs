@@ -4,6 +4,7 @@
 use crate::cli::ReportArgs;
 use crate::metrics::{Scope, Settings};
 use crate::model::Millis;
+use crate::report::Outputs;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate};
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ pub struct Config {
     /// The inputs as given on the command line.
     pub inputs: Vec<PathBuf>,
     pub out: PathBuf,
+    pub outputs: Outputs,
     pub metrics: Settings,
     pub threads: Option<usize>,
     pub quiet: bool,
@@ -45,6 +47,7 @@ impl Config {
         {
             bail!("--since must be before --until");
         }
+        let outputs = Outputs::parse(&args.format).context("--format")?;
         if args.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
@@ -69,6 +72,7 @@ impl Config {
             files,
             inputs: args.inputs,
             out: args.out,
+            outputs,
             metrics: Settings {
                 sync_threshold_ms,
                 scope: Scope {

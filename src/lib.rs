@@ -5,7 +5,7 @@
 //!
 //! ingest (files → message rows, in parallel) → normalize (one table,
 //! duplicates removed) → thread (parents, conversations) → metrics
-//! (polars) → report (summary.json, terminal table).
+//! (polars) → report (summary.json, report.html, charts, terminal table).
 //!
 //! The metric definitions are METRICS.md's; every figure follows them.
 
@@ -38,8 +38,9 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
     let metrics = metrics::compute(&table.messages, &threads, &config.metrics)?;
+    let charts = report::charts::charts(&metrics);
     let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
-    let written = report::write(&summary, &config.out)?;
+    let written = report::write(&summary, &charts, config.outputs, &config.out)?;
     if !config.quiet {
         print!(
             "{}",

@@ -3,7 +3,7 @@
 
 use crate::model::Message;
 use crate::thread::Threads;
-use chrono::{DateTime, Datelike};
+use chrono::{DateTime, Datelike, Timelike};
 use polars::prelude::*;
 
 /// Which messages the figures count.
@@ -29,7 +29,8 @@ impl Scope {
 }
 
 /// Columns: `idx`, `conversation`, `channel`, `sender`, `ts` (ms, null when
-/// undated), `week` (ISO week as `202401`, null when undated), `automated`, `parent`,
+/// undated), `week` (ISO week as `202401`), `weekday` (0 = Monday) and
+/// `hour` (UTC; all three null when undated), `automated`, `parent`,
 /// `from_me`, `counted` (inside the period).
 pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
     let n = messages.len();
@@ -53,6 +54,14 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> Polar
         Column::new(
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "weekday".into(),
+            ts.iter().map(|t| t.map(|t| clock(t).0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "hour".into(),
+            ts.iter().map(|t| t.map(|t| clock(t).1)).collect::<Vec<_>>(),
         ),
         Column::new("parent".into(), &threads.parent),
         Column::new(
@@ -78,6 +87,11 @@ fn week_number(ms: i64) -> u32 {
         let week = t.iso_week();
         week.year() as u32 * 100 + week.week()
     })
+}
+
+/// Weekday (0 = Monday) and hour of an instant, UTC.
+fn clock(ms: i64) -> (u32, u32) {
+    DateTime::from_timestamp_millis(ms).map_or((0, 0), |t| (t.weekday().num_days_from_monday(), t.hour()))
 }
 
 /// `2024-W01` for the week number `202401`.

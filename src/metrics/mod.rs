@@ -120,6 +120,8 @@ pub struct Metrics {
     pub direction: Option<Direction>,
     /// Every response time, seconds, in message order (for charts).
     pub response_times_s: Vec<f64>,
+    /// Counted messages by weekday (Monday first) and hour, UTC.
+    pub activity: [[u64; 24]; 7],
 }
 
 /// Computes every figure over the message table.
@@ -174,6 +176,7 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
 
     let response_times_s = responses::times(&pairs, lit(true))?;
     let turns = turns_of(&frame, &pairs)?;
+    let activity = activity(&frame)?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
         follow_ups: class(Class::FollowUp),
@@ -193,7 +196,25 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
         by_person,
         direction,
         response_times_s,
+        activity,
     })
+}
+
+fn activity(frame: &DataFrame) -> PolarsResult<[[u64; 24]; 7]> {
+    let counts = frame
+        .clone()
+        .lazy()
+        .filter(col("counted").and(col("ts").is_not_null()))
+        .group_by([col("weekday"), col("hour")])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let mut grid = [[0u64; 24]; 7];
+    let days = columns::u64s(&counts, "weekday")?;
+    let hours = columns::u64s(&counts, "hour")?;
+    for ((d, h), n) in days.into_iter().zip(hours).zip(columns::u64s(&counts, "n")?) {
+        grid[(d as usize).min(6)][(h as usize).min(23)] = n;
+    }
+    Ok(grid)
 }
 
 fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {

@@ -57,6 +57,10 @@ pub struct Turns {
     /// The whole curve: (seconds, share still unanswered), for charts.
     #[serde(skip)]
     pub curve: Vec<(f64, f64)>,
+    /// The longest time observed, answered or not, seconds: where the
+    /// curve ends.
+    #[serde(skip)]
+    pub longest_wait_s: f64,
 }
 
 /// The turn each message belongs to (its opener), if any.
@@ -135,6 +139,7 @@ fn summarize(mut durations: Vec<(f64, bool)>) -> Turns {
             (name, super::ratio(within, timed))
         })
         .collect();
+    let longest_wait_s = durations.iter().map(|d| d.0).fold(0.0, f64::max);
     let curve = kaplan_meier(&mut durations);
     let survival_at = |t: f64| -> Option<f64> {
         if timed == 0 {
@@ -151,6 +156,7 @@ fn summarize(mut durations: Vec<(f64, bool)>) -> Turns {
         median_time_to_response_s: curve.iter().find(|p| p.1 <= 0.5).map(|p| p.0),
         waits_s,
         curve,
+        longest_wait_s,
     }
 }
 

@@ -1,20 +1,86 @@
-//! Report: pure renderers (data in, text out) and the one place that
+//! Report: pure renderers (data in, bytes out) and the one place that
 //! writes files. Each file is written to a temporary name and renamed, so
 //! a killed run never leaves half a file behind.
 
+pub mod charts;
+mod html;
 mod summary;
 pub mod terminal;
 
 pub use summary::Summary;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use charts::Chart;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Writes the report files into `out`; returns their paths.
-pub fn write(summary: &Summary, out: &Path) -> Result<Vec<PathBuf>> {
-    let path = out.join("summary.json");
-    write_atomically(&path, summary.to_json().as_bytes())?;
-    Ok(vec![path])
+/// Which files a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outputs {
+    pub json: bool,
+    pub html: bool,
+    pub png: bool,
+    pub svg: bool,
+}
+
+impl Outputs {
+    pub const NAMES: &str = "json, html, png, svg";
+
+    /// `html,png,json` → the set; an unknown name is an error.
+    pub fn parse(names: &[String]) -> Result<Outputs> {
+        let mut o = Outputs {
+            json: false,
+            html: false,
+            png: false,
+            svg: false,
+        };
+        for name in names {
+            match name.trim() {
+                "json" => o.json = true,
+                "html" => o.html = true,
+                "png" => o.png = true,
+                "svg" => o.svg = true,
+                other => bail!("unknown format {other:?}; use some of {}", Outputs::NAMES),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Renders and writes the chosen files into `out`; returns their paths.
+pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    if outputs.json {
+        files.push(("summary.json".into(), summary.to_json().into_bytes()));
+    }
+    let svgs: Vec<String> = if outputs.html || outputs.svg {
+        charts.par_iter().map(charts::svg).collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    if outputs.html {
+        let figures: Vec<(Chart, String)> = charts.iter().cloned().zip(svgs.iter().cloned()).collect();
+        files.push(("report.html".into(), html::render(summary, &figures).into_bytes()));
+    }
+    if outputs.svg {
+        for (chart, svg) in charts.iter().zip(&svgs) {
+            files.push((format!("{}.svg", chart.name()), svg.clone().into_bytes()));
+        }
+    }
+    if outputs.png {
+        let pngs: Vec<Vec<u8>> = charts.par_iter().map(charts::png).collect::<Result<_>>()?;
+        for (chart, png) in charts.iter().zip(pngs) {
+            files.push((format!("{}.png", chart.name()), png));
+        }
+    }
+    files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let path = out.join(name);
+            write_atomically(&path, &bytes)?;
+            Ok(path)
+        })
+        .collect()
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {

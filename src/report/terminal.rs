@@ -103,17 +103,23 @@ fn percent(ratio: Option<f64>) -> String {
     ratio.map_or("n/a".to_string(), |r| format!("{:.1} %", r * 100.0))
 }
 
-/// Seconds in the unit a person would use: 45 s, 12 min, 3.1 h, 2.4 d.
+/// Seconds in the unit a person would use: 45 s, 12 min, 3.1 h, 2 d.
 pub fn duration(seconds: f64) -> String {
     if seconds < 60.0 {
         format!("{seconds:.0} s")
     } else if seconds < 3600.0 {
         format!("{:.0} min", seconds / 60.0)
     } else if seconds < 86_400.0 {
-        format!("{:.1} h", seconds / 3600.0)
+        format!("{} h", one_decimal(seconds / 3600.0))
     } else {
-        format!("{:.1} d", seconds / 86_400.0)
+        format!("{} d", one_decimal(seconds / 86_400.0))
     }
+}
+
+/// `3.1`, but `2` rather than `2.0`.
+fn one_decimal(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
 }
 
 #[cfg(test)]
@@ -126,6 +132,7 @@ mod tests {
         assert_eq!(duration(59.0), "59 s");
         assert_eq!(duration(300.0), "5 min");
         assert_eq!(duration(5400.0), "1.5 h");
-        assert_eq!(duration(172_800.0), "2.0 d");
+        assert_eq!(duration(172_800.0), "2 d");
+        assert_eq!(duration(3600.0), "1 h");
     }
 }

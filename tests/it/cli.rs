@@ -185,3 +185,81 @@ fn earlier_reports_in_an_input_folder_are_not_input() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+#[test]
+fn the_report_has_every_section_and_chart() {
+    let run = report(&[&basics(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    for id in [
+        "headline",
+        "buckets",
+        "channels",
+        "people",
+        "weeks",
+        "quality",
+        "provenance",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"")),
+            "section {id} missing"
+        );
+    }
+    let names = [
+        "response_times",
+        "time_to_response",
+        "sync_by_week",
+        "activity",
+        "responders",
+        "requesters",
+    ];
+    for name in names {
+        assert!(
+            html.contains(&format!("<figure id=\"chart-{name}\"><svg")),
+            "chart {name} missing"
+        );
+        let png = std::fs::read(run.out.path().join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
+        let (w, h) = (
+            u32::from_be_bytes(png[16..20].try_into().unwrap()),
+            u32::from_be_bytes(png[20..24].try_into().unwrap()),
+        );
+        assert_eq!((w, h), (960, 520), "{name}.png size");
+    }
+    // Self-contained: nothing to fetch.
+    for outside in ["<script", "<link", "src=\"http", "href=\"http", "url("] {
+        assert!(!html.contains(outside), "{outside} in report.html");
+    }
+}
+
+#[test]
+fn names_from_messages_are_escaped_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("chat.csv");
+    std::fs::write(
+        &log,
+        "timestamp,conversation,sender\n\
+         2024-01-01T10:00:00Z,c,<script>alert(1)</script>\n\
+         2024-01-01T10:01:00Z,c,\"\"\"><img src=x onerror=alert(2)>\"\n\
+         2024-01-01T10:02:00Z,c,<script>alert(1)</script>\n",
+    )
+    .unwrap();
+    let run = report(&[log.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>alert"));
+    assert!(!html.contains("<img src=x"));
+}
+
+#[test]
+fn format_chooses_the_files() {
+    let run = report(&[&basics(), "-q", "--format", "json"]);
+    let mut names: Vec<_> = std::fs::read_dir(run.out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["summary.json"]);
+    assert_eq!(report(&[&basics(), "--format", "pdf"]).code, 2);
+}

@@ -1,0 +1,384 @@
+//! `report.html`: one self-contained page (inline CSS, charts as inline
+//! SVG, no scripts, fonts or links to load) that answers, at a glance, how
+//! fast people answer, who waits on whom, and how much is live. Every
+//! string taken from messages is escaped: mail headers are written by
+//! strangers.
+
+use super::Summary;
+use super::charts::Chart;
+use super::terminal::duration;
+use crate::metrics::{Distribution, Group, ResponseStats};
+use std::fmt::Write;
+
+/// How many people the per-person table lists.
+const PEOPLE_ROWS: usize = 40;
+
+const STYLE: &str = "
+body { font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #222; margin: 0; background: #f6f7f9; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 32px 64px; }
+h1 { font-size: 28px; margin: 8px 0 4px; }
+h2 { font-size: 21px; margin: 40px 0 12px; border-bottom: 2px solid #dde1e6; padding-bottom: 4px; }
+p.lead { color: #555; margin-top: 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px; }
+.card { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 12px 14px; }
+.card .value { font-size: 24px; font-weight: 600; }
+.card .label { color: #555; font-size: 13px; }
+figure { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; margin: 16px 0; padding: 8px; }
+figure svg { width: 100%; height: auto; display: block; }
+figcaption { color: #555; font-size: 13px; padding: 4px 8px; }
+table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
+th, td { border-bottom: 1px solid #e4e7eb; padding: 5px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #eef1f4; font-weight: 600; }
+td.name { max-width: 320px; overflow-wrap: anywhere; }
+.muted { color: #777; }
+";
+
+/// Renders the page.
+pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
+    let mut h = String::with_capacity(256 << 10);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>commlens report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    );
+    headline(&mut h, s);
+    for (chart, svg) in charts {
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>",
+            chart.name(),
+            strip_xml_declaration(svg),
+            esc(caption(chart))
+        );
+    }
+    answered(&mut h, s);
+    tables(&mut h, s);
+    quality(&mut h, s);
+    provenance(&mut h, s);
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+fn headline(h: &mut String, s: &Summary) {
+    let r = &s.response_time_s;
+    let _ = write!(
+        h,
+        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations, \
+         from {} input{}.</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
+        s.messages,
+        s.threads,
+        s.inputs.len(),
+        if s.inputs.len() == 1 { "" } else { "s" }
+    );
+    let cards = [
+        (s.responses.to_string(), "responses".to_string()),
+        (time(r.p50), "median response time".to_string()),
+        (time(r.p90), "90 % of responses within".to_string()),
+        (
+            time(s.first_response_time_s.p50),
+            "median first response".to_string(),
+        ),
+        (
+            percent(s.response_sync_ratio),
+            format!(
+                "of responses synchronous (≤ {})",
+                duration(s.settings.sync_threshold_s)
+            ),
+        ),
+        (
+            percent(s.sync_message_share),
+            "of messages in live sessions".to_string(),
+        ),
+        (percent(s.turns.reply_rate), "of turns answered".to_string()),
+        (
+            percent(s.turns.answered_within.get("1h").copied().flatten()),
+            "of turns answered within 1 h".to_string(),
+        ),
+    ];
+    for (value, label) in cards {
+        let _ = writeln!(
+            h,
+            "<div class=\"card\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
+            esc(&value),
+            esc(&label)
+        );
+    }
+    h.push_str("</div></section>\n<h2>Charts</h2>\n");
+}
+
+fn caption(chart: &Chart) -> &'static str {
+    match chart {
+        Chart::ResponseTimes { .. } => {
+            "Each bar counts responses in a band of response time; the lines mark the median and the 90th percentile."
+        }
+        Chart::TimeToResponse { .. } => {
+            "Kaplan–Meier estimate: of all turns, the share not yet answered after a given time. Unanswered turns count as waiting until the end of the data."
+        }
+        Chart::SyncByWeek { .. } => {
+            "Responses per ISO week, split at the synchronous threshold; the line is the share answered synchronously."
+        }
+        Chart::Activity { .. } => "Messages by weekday and hour; darker means more.",
+        Chart::People { waits: false, .. } => {
+            "The most active responders: bar to the median response time, line to the 90th percentile."
+        }
+        Chart::People { waits: true, .. } => {
+            "The people who receive the most responses: how long they wait, median and 90th percentile."
+        }
+    }
+}
+
+fn answered(h: &mut String, s: &Summary) {
+    h.push_str("<section id=\"buckets\"><h2>How fast responses come</h2>\n<table><tr><th>response time</th><th>responses</th><th>share</th></tr>\n");
+    for b in &s.buckets {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(b.label),
+            b.responses,
+            percent(b.share)
+        );
+    }
+    let t = &s.turns;
+    let _ = write!(
+        h,
+        "</table>\n<p>{} turns (a message with its sender's follow-ups): {} answered, a reply rate of {}. \
+         Answered within 5 min: {}; 1 h: {}; 4 h: {}; 1 day: {}. Median time to an answer, counting \
+         unanswered turns as still waiting: {}.</p></section>\n",
+        t.timed_turns,
+        t.answered,
+        percent(t.reply_rate),
+        percent(t.answered_within.get("5m").copied().flatten()),
+        percent(t.answered_within.get("1h").copied().flatten()),
+        percent(t.answered_within.get("4h").copied().flatten()),
+        percent(t.answered_within.get("1d").copied().flatten()),
+        time(t.median_time_to_response_s),
+    );
+}
+
+fn tables(h: &mut String, s: &Summary) {
+    let group_header = "<tr><th></th><th>responses</th><th>median</th><th>p90</th><th>synchronous</th>\
+                        <th>messages</th><th>in live sessions</th></tr>\n";
+    let group_row = |h: &mut String, key: &str, g: &Group| {
+        let d = &g.responses.response_time_s;
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(key),
+            g.responses.responses,
+            time(d.p50),
+            time(d.p90),
+            percent(g.responses.response_sync_ratio),
+            g.messages.messages,
+            percent(g.messages.sync_message_share)
+        );
+    };
+    h.push_str("<section id=\"channels\"><h2>Per channel</h2><table>\n");
+    h.push_str(group_header);
+    for (channel, g) in &s.by_channel {
+        group_row(h, channel, g);
+    }
+    h.push_str("</table></section>\n");
+
+    if let Some(d) = &s.direction {
+        h.push_str("<section id=\"direction\"><h2>Me</h2><table>\n<tr><th></th><th>responses</th><th>median</th><th>p90</th><th>synchronous</th></tr>\n");
+        for (label, r) in [("I answered", &d.i_answered), ("answered me", &d.answered_me)] {
+            response_row(h, label, r);
+        }
+        h.push_str("</table></section>\n");
+    }
+
+    let mut people: Vec<_> = s.by_person.iter().collect();
+    people.sort_by(|a, b| {
+        b.1.messages
+            .messages
+            .cmp(&a.1.messages.messages)
+            .then(a.0.cmp(b.0))
+    });
+    let _ = write!(
+        h,
+        "<section id=\"people\"><h2>Per person</h2><p class=\"muted\">The {} most active of {} people. \
+         As responder: how fast they answer; as requester: how long they wait for answers.</p>\n<table>\n\
+         <tr><th>person</th><th>messages</th><th>responses sent</th><th>median</th><th>p90</th>\
+         <th>responses received</th><th>median wait</th><th>p90 wait</th></tr>\n",
+        people.len().min(PEOPLE_ROWS),
+        people.len()
+    );
+    for (who, p) in people.into_iter().take(PEOPLE_ROWS) {
+        let (a, b) = (&p.as_responder, &p.as_requester);
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(who),
+            p.messages.messages,
+            a.responses,
+            time(a.response_time_s.p50),
+            time(a.response_time_s.p90),
+            b.responses,
+            time(b.response_time_s.p50),
+            time(b.response_time_s.p90)
+        );
+    }
+    h.push_str("</table></section>\n<section id=\"weeks\"><h2>Per week</h2><table>\n");
+    h.push_str(group_header);
+    for (week, g) in &s.by_week {
+        group_row(h, week, g);
+    }
+    h.push_str("</table></section>\n");
+}
+
+fn response_row(h: &mut String, label: &str, r: &ResponseStats) {
+    let d: &Distribution = &r.response_time_s;
+    let _ = writeln!(
+        h,
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        esc(label),
+        r.responses,
+        time(d.p50),
+        time(d.p90),
+        percent(r.response_sync_ratio)
+    );
+}
+
+fn quality(h: &mut String, s: &Summary) {
+    let q = &s.data_quality;
+    let skipped: u64 = s.skipped.values().sum();
+    let _ = write!(
+        h,
+        "<section id=\"quality\"><h2>Data quality</h2><table>\n<tr><th>messages</th><th>count</th></tr>\n\
+         <tr><td>read</td><td>{}</td></tr>\n<tr><td>kept</td><td>{}</td></tr>\n\
+         <tr><td>duplicates</td><td>{}</td></tr>\n<tr><td>excluded (Spam, Trash)</td><td>{}</td></tr>\n\
+         <tr><td>skipped</td><td>{}</td></tr>\n",
+        s.messages_read, s.messages, s.duplicates, s.excluded, skipped
+    );
+    for (reason, n) in &s.skipped {
+        let _ = writeln!(
+            h,
+            "<tr><td>&nbsp;&nbsp;skipped: {}</td><td>{n}</td></tr>",
+            esc(reason)
+        );
+    }
+    for (source, n) in &q.date_sources {
+        let name = serde_json::to_value(source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<tr><td>dated by {}</td><td>{n}</td></tr>",
+            esc(&name.replace('_', " "))
+        );
+    }
+    let _ = write!(
+        h,
+        "<tr><td>suspicious <code>From </code> lines (kept as body text)</td><td>{}</td></tr>\n\
+         <tr><td>clock skew (answer dated before its parent)</td><td>{}</td></tr>\n\
+         <tr><td>answers left out: a side undated</td><td>{}</td></tr>\n\
+         <tr><td>answers left out: a side automated</td><td>{}</td></tr>\n\
+         <tr><td>automated messages</td><td>{}</td></tr>\n</table>\n",
+        q.suspicious_from_lines, q.clock_skew, q.undated_pairs, q.automated_pairs, q.automated_messages
+    );
+    if !q.skipped_examples.is_empty() {
+        h.push_str("<table><tr><th>skipped message</th><th>where</th><th>reason</th></tr>\n");
+        for e in &q.skipped_examples {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.file),
+                esc(&e.at),
+                esc(e.reason)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn provenance(h: &mut String, s: &Summary) {
+    let _ = write!(
+        h,
+        "<section id=\"provenance\"><h2>What produced this report</h2>\n<p>commlens {}; synchronous \
+         threshold {}; subject joins up to {} days back{}{}.</p>\n<table>\n\
+         <tr><th>input</th><th>format</th><th>read</th><th>kept</th><th>problem</th></tr>\n",
+        esc(s.commlens_version),
+        duration(s.settings.sync_threshold_s),
+        s.settings.subject_window_days,
+        s.settings
+            .since
+            .as_ref()
+            .map(|d| format!("; from {}", esc(d)))
+            .unwrap_or_default(),
+        s.settings
+            .until
+            .as_ref()
+            .map(|d| format!("; until {}", esc(d)))
+            .unwrap_or_default(),
+    );
+    for i in &s.inputs {
+        let format = i.format.map(|f| format!("{f:?}")).unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&i.path),
+            esc(&format),
+            i.messages_read,
+            i.messages_kept,
+            esc(i.problem.as_deref().unwrap_or(""))
+        );
+    }
+    h.push_str("</table>\n");
+    if let Some(at) = &s.generated_at {
+        let _ = writeln!(h, "<p class=\"muted\">Generated at {}.</p>", esc(at));
+    }
+    h.push_str("</section>\n");
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Bidirectional overrides would let a name reorder the text
+            // around it (an entity would still be decoded into one).
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn strip_xml_declaration(svg: &str) -> &str {
+    match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(svg, |(_, body)| body.trim_start()),
+        None => svg,
+    }
+}
+
+fn time(seconds: Option<f64>) -> String {
+    seconds.map_or("–".to_string(), duration)
+}
+
+fn percent(ratio: Option<f64>) -> String {
+    ratio.map_or("–".to_string(), |r| format!("{:.1} %", r * 100.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup_quotes_and_bidi_overrides() {
+        assert_eq!(
+            esc("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(esc("\" onload='x' &"), "&quot; onload=&#39;x&#39; &amp;");
+        assert_eq!(esc("a\u{202e}b"), "a\u{fffd}b");
+    }
+}
