@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times commlens against the floor, `grep -c '^From '`, on one mbox.
+"""Times commlens (summary.json only, and all outputs) against the floor,
+`grep -c '^From '`, on one mbox.
 
 usage: python3 scripts/bench.py [--runs 7] [--size 1G] [--bin target/release/commlens] [MBOX]
 
@@ -58,7 +59,11 @@ def main():
     commlens = [args.bin, 'report', mbox, '--out', out, '-q']
     if args.threads:
         commlens += ['--threads', str(args.threads)]
-    commands = {'grep -c ^From': ['grep', '-c', '^From ', mbox], 'commlens report': commlens}
+    commands = {
+        'grep -c ^From': ['grep', '-c', '^From ', mbox],
+        'commlens json': commlens + ['--format', 'json'],
+        'commlens all': commlens,
+    }
 
     for cmd in commands.values():  # warm-up: page cache, binaries
         run(cmd)
@@ -75,8 +80,9 @@ def main():
     for name in commands:
         med = statistics.median(times[name])
         print('%-16s %9.3f %9.3f %10.0f %7.0f MB' % (name, med, min(times[name]), size_mb / med, rss[name]))
-    ratio = statistics.median(times['commlens report']) / statistics.median(times['grep -c ^From'])
-    print('commlens / grep: %.2f (median wall time)' % ratio)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    print('commlens json / grep: %.2f; all outputs / json: %.2f (median wall times)'
+          % (median['commlens json'] / median['grep -c ^From'], median['commlens all'] / median['commlens json']))
 
 
 if __name__ == '__main__':

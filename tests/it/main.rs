@@ -2,6 +2,7 @@
 //! numbers worked out by hand. One test binary, one module per concern.
 
 mod accounting; // the accounting identity on random mailboxes (proptest)
+mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod cli; // arguments, exit codes, quiet runs, bad input
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
 mod logs; // CSV message logs, alone and beside mail
