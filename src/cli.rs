@@ -82,6 +82,12 @@ pub struct ReportArgs {
     )]
     pub me: Vec<String>,
 
+    /// Time zone for the weekday × hour activity chart (IANA name).
+    ///
+    /// Example: --tz Europe/Berlin
+    #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
+    pub tz: String,
+
     /// Count only messages sent at or after this date (UTC) or date-time
     /// (RFC 3339). Earlier messages still count as what was answered.
     ///

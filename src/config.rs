@@ -48,6 +48,12 @@ impl Config {
             bail!("--since must be before --until");
         }
         let outputs = Outputs::parse(&args.format).context("--format")?;
+        let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
+            anyhow!(
+                "--tz {:?} is not a time zone; use a name like Europe/Berlin or UTC",
+                args.tz
+            )
+        })?;
         if args.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
@@ -80,6 +86,7 @@ impl Config {
                     since,
                     until,
                 },
+                tz,
             },
             threads: args.threads,
             quiet: args.quiet,

@@ -38,7 +38,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
     let metrics = metrics::compute(&table.messages, &threads, &config.metrics)?;
-    let charts = report::charts::charts(&metrics);
+    let charts = report::charts::charts(&metrics, config.metrics.tz.name());
     let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
     let written = report::write(&summary, &charts, config.outputs, &config.out)?;
     if !config.quiet {

@@ -4,6 +4,7 @@
 use crate::model::Message;
 use crate::thread::Threads;
 use chrono::{DateTime, Datelike, Timelike};
+use chrono_tz::Tz;
 use polars::prelude::*;
 
 /// Which messages the figures count.
@@ -29,10 +30,10 @@ impl Scope {
 }
 
 /// Columns: `idx`, `conversation`, `channel`, `sender`, `ts` (ms, null when
-/// undated), `week` (ISO week as `202401`), `weekday` (0 = Monday) and
-/// `hour` (UTC; all three null when undated), `automated`, `parent`,
+/// undated), `week` (ISO week as `202401`, UTC), `weekday` (0 = Monday)
+/// and `hour` (in the report's zone; all three null when undated), `automated`, `parent`,
 /// `from_me`, `counted` (inside the period).
-pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
+pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) -> PolarsResult<DataFrame> {
     let n = messages.len();
     let idx: Vec<u32> = (0..n as u32).collect();
     let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
@@ -57,11 +58,11 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> Polar
         ),
         Column::new(
             "weekday".into(),
-            ts.iter().map(|t| t.map(|t| clock(t).0)).collect::<Vec<_>>(),
+            ts.iter().map(|t| t.map(|t| clock(t, tz).0)).collect::<Vec<_>>(),
         ),
         Column::new(
             "hour".into(),
-            ts.iter().map(|t| t.map(|t| clock(t).1)).collect::<Vec<_>>(),
+            ts.iter().map(|t| t.map(|t| clock(t, tz).1)).collect::<Vec<_>>(),
         ),
         Column::new("parent".into(), &threads.parent),
         Column::new(
@@ -89,9 +90,11 @@ fn week_number(ms: i64) -> u32 {
     })
 }
 
-/// Weekday (0 = Monday) and hour of an instant, UTC.
-fn clock(ms: i64) -> (u32, u32) {
-    DateTime::from_timestamp_millis(ms).map_or((0, 0), |t| (t.weekday().num_days_from_monday(), t.hour()))
+/// Weekday (0 = Monday) and hour of an instant, in the zone `tz`.
+fn clock(ms: i64, tz: Tz) -> (u32, u32) {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&tz))
+        .map_or((0, 0), |t| (t.weekday().num_days_from_monday(), t.hour()))
 }
 
 /// `2024-W01` for the week number `202401`.

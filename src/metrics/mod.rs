@@ -26,6 +26,8 @@ pub struct Settings {
     /// T_sync: a response this fast or faster is synchronous.
     pub sync_threshold_ms: i64,
     pub scope: Scope,
+    /// The zone of the weekday × hour activity grid.
+    pub tz: chrono_tz::Tz,
 }
 
 /// count, mean, p50, p90, p99 and max of a distribution, in seconds; all
@@ -113,6 +115,8 @@ pub struct Metrics {
     pub first_response_time_s: Distribution,
     pub buckets: Vec<Bucket>,
     pub turns: Turns,
+    /// Turns by the channel of their opener.
+    pub turns_by_channel: BTreeMap<String, Turns>,
     pub by_channel: BTreeMap<String, Group>,
     pub by_week: BTreeMap<String, Group>,
     pub by_person: BTreeMap<String, Person>,
@@ -120,14 +124,14 @@ pub struct Metrics {
     pub direction: Option<Direction>,
     /// Every response time, seconds, in message order (for charts).
     pub response_times_s: Vec<f64>,
-    /// Counted messages by weekday (Monday first) and hour, UTC.
+    /// Counted messages by weekday (Monday first) and hour, in `Settings::tz`.
     pub activity: [[u64; 24]; 7],
 }
 
 /// Computes every figure over the message table.
 pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    let frame = frame::messages(messages, threads, &settings.scope)?;
+    let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
     // Materialized once: every figure below reads it.
     let pairs = responses::pairs(&frame).collect()?.lazy();
     let flagged = sessions::with_live_flags(&frame, settings.sync_threshold_ms)?
@@ -175,7 +179,7 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
     };
 
     let response_times_s = responses::times(&pairs, lit(true))?;
-    let turns = turns_of(&frame, &pairs)?;
+    let (turns, turns_by_channel) = turns_of(&frame, &pairs)?;
     let activity = activity(&frame)?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
@@ -191,6 +195,7 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
             .collect::<PolarsResult<_>>()?,
         overall,
         turns,
+        turns_by_channel,
         by_channel,
         by_week,
         by_person,
@@ -227,7 +232,7 @@ fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
     Ok(columns::u64s(&counted, "n")?.first().copied().unwrap_or(0))
 }
 
-fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Turns> {
+fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<(Turns, BTreeMap<String, Turns>)> {
     let classes = pairs.clone().select([col("idx"), col("class")]).collect()?;
     let mut class = vec![None; frame.height()];
     for (i, c) in columns::u64s(&classes, "idx")?
@@ -243,13 +248,18 @@ fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Turns> {
         .into_iter()
         .map(|p| p.map(|p| p as u32))
         .collect();
-    Ok(turns::compute(&turns::TurnInput {
+    let input = turns::TurnInput {
         ts: &ts,
         automated: &automated,
         parent: &parent,
         class: &class,
         counted: &counted,
-    }))
+    };
+    let channels: Vec<String> = columns::strings(frame, "channel")?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    Ok((turns::compute(&input), turns::by_group(&input, &channels)))
 }
 
 fn merge_groups(
@@ -343,6 +353,7 @@ mod tests {
         let settings = Settings {
             sync_threshold_ms: 300_000,
             scope: Scope::default(),
+            tz: chrono_tz::UTC,
         };
         compute(&messages, &threads, &settings).expect("metrics compute")
     }

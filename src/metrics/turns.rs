@@ -94,6 +94,23 @@ fn turn_of(input: &TurnInput) -> Vec<Option<u32>> {
 }
 
 pub fn compute(input: &TurnInput) -> Turns {
+    summarize(durations(input).into_iter().map(|(_, d)| d).collect())
+}
+
+/// The turn figures of each group of openers (a channel, say).
+pub fn by_group(input: &TurnInput, group: &[String]) -> BTreeMap<String, Turns> {
+    let mut grouped: BTreeMap<&str, Vec<(f64, bool)>> = BTreeMap::new();
+    for (opener, d) in durations(input) {
+        grouped.entry(group[opener].as_str()).or_default().push(d);
+    }
+    grouped
+        .into_iter()
+        .map(|(g, d)| (g.to_string(), summarize(d)))
+        .collect()
+}
+
+/// Each timed turn's opener with its wait, and whether it was answered.
+fn durations(input: &TurnInput) -> Vec<(usize, (f64, bool))> {
     let turn = turn_of(input);
     let mut first_answer: BTreeMap<u32, i64> = BTreeMap::new();
     for (r, class) in input.class.iter().enumerate() {
@@ -112,7 +129,7 @@ pub fn compute(input: &TurnInput) -> Turns {
         .zip(input.counted)
         .filter_map(|(t, &c)| t.filter(|_| c))
         .max();
-    let mut durations = Vec::new(); // (seconds, answered)
+    let mut durations = Vec::new();
     for (i, t) in input.ts.iter().enumerate() {
         let (Some(opened), true, Some(Some(opener))) = (t, input.counted[i], turn.get(i)) else {
             continue;
@@ -120,12 +137,13 @@ pub fn compute(input: &TurnInput) -> Turns {
         if *opener as usize != i {
             continue;
         }
-        match first_answer.get(opener) {
-            Some(&answer) => durations.push((((answer - opened).max(0)) as f64 / 1000.0, true)),
-            None => durations.push((((end.unwrap_or(*opened) - opened).max(0)) as f64 / 1000.0, false)),
-        }
+        let seconds = |until: i64| (until - opened).max(0) as f64 / 1000.0;
+        durations.push(match first_answer.get(opener) {
+            Some(&answer) => (i, (seconds(answer), true)),
+            None => (i, (seconds(end.unwrap_or(*opened)), false)),
+        });
     }
-    summarize(durations)
+    durations
 }
 
 fn summarize(mut durations: Vec<(f64, bool)>) -> Turns {

@@ -31,18 +31,24 @@ pub enum Chart {
         p50: Option<f64>,
         p90: Option<f64>,
     },
-    /// Kaplan–Meier share of turns still unanswered over time.
-    TimeToResponse { curve: Vec<(f64, f64)>, end_s: f64 },
+    /// Kaplan–Meier share of turns still unanswered over time: all turns,
+    /// then each channel when there are several.
+    TimeToResponse {
+        curves: Vec<(String, Vec<(f64, f64)>)>,
+        end_s: f64,
+    },
     /// Synchronous and asynchronous responses per ISO week, with the ratio.
     SyncByWeek { weeks: Vec<(String, u64, u64)> },
-    /// Messages by weekday and hour (UTC).
-    Activity { grid: Box<[[u64; 24]; 7]> },
+    /// Messages by weekday and hour, in the zone `tz`.
+    Activity { grid: Box<[[u64; 24]; 7]>, tz: String },
     /// Median and p90 response time of the most active people, as
     /// responders (`waits` false) or requesters (`waits` true).
     People {
         rows: Vec<(String, f64, f64, u64)>,
         waits: bool,
     },
+    /// "I answered" beside "answered me" (with `--me`).
+    Direction { rows: Vec<(String, f64, f64, u64)> },
 }
 
 impl Chart {
@@ -55,6 +61,7 @@ impl Chart {
             Chart::Activity { .. } => "activity",
             Chart::People { waits: false, .. } => "responders",
             Chart::People { waits: true, .. } => "requesters",
+            Chart::Direction { .. } => "direction",
         }
     }
 
@@ -63,9 +70,10 @@ impl Chart {
             Chart::ResponseTimes { .. } => "How fast responses come",
             Chart::TimeToResponse { .. } => "Turns still waiting for an answer",
             Chart::SyncByWeek { .. } => "Synchronous and asynchronous responses per week",
-            Chart::Activity { .. } => "When messages are sent (UTC)",
+            Chart::Activity { .. } => "When messages are sent",
             Chart::People { waits: false, .. } => "How fast people answer",
             Chart::People { waits: true, .. } => "How long people wait for an answer",
+            Chart::Direction { .. } => "How fast I answer, and how fast I am answered",
         }
     }
 
@@ -87,26 +95,39 @@ impl Chart {
         }
         match self {
             Chart::ResponseTimes { times_s, p50, p90 } => response_times(&root, times_s, *p50, *p90),
-            Chart::TimeToResponse { curve, end_s } => time_to_response(&root, curve, *end_s),
+            Chart::TimeToResponse { curves, end_s } => time_to_response(&root, curves, *end_s),
             Chart::SyncByWeek { weeks } => sync_by_week(&root, weeks),
-            Chart::Activity { grid } => activity(&root, grid),
-            Chart::People { rows, waits } => people(&root, rows, *waits),
+            Chart::Activity { grid, tz } => activity(&root, grid, tz),
+            Chart::People { rows, waits } => {
+                let axis = if *waits {
+                    "Wait for a response"
+                } else {
+                    "Response time"
+                };
+                let who = if *waits {
+                    "Requester (responses received)"
+                } else {
+                    "Responder (responses sent)"
+                };
+                people(&root, rows, axis, who)
+            }
+            Chart::Direction { rows } => people(&root, rows, "Response time", "Responses"),
         }
     }
 
     fn is_empty(&self) -> bool {
         match self {
             Chart::ResponseTimes { times_s, .. } => times_s.is_empty(),
-            Chart::TimeToResponse { curve, .. } => curve.is_empty(),
+            Chart::TimeToResponse { curves, .. } => curves.iter().all(|c| c.1.is_empty()),
             Chart::SyncByWeek { weeks } => weeks.iter().all(|w| w.1 + w.2 == 0),
-            Chart::Activity { grid } => grid.iter().flatten().all(|&n| n == 0),
-            Chart::People { rows, .. } => rows.is_empty(),
+            Chart::Activity { grid, .. } => grid.iter().flatten().all(|&n| n == 0),
+            Chart::People { rows, .. } | Chart::Direction { rows } => rows.is_empty(),
         }
     }
 }
 
 /// The charts of a report, in the order the report shows them.
-pub fn charts(metrics: &Metrics) -> Vec<Chart> {
+pub fn charts(metrics: &Metrics, tz: &str) -> Vec<Chart> {
     let d = &metrics.overall.responses.response_time_s;
     let weeks = metrics
         .by_week
@@ -130,23 +151,47 @@ pub fn charts(metrics: &Metrics) -> Vec<Chart> {
         rows.truncate(TOP_PEOPLE);
         Chart::People { rows, waits }
     };
-    vec![
+    let mut curves = vec![("all turns".to_string(), metrics.turns.curve.clone())];
+    if metrics.turns_by_channel.len() > 1 {
+        curves.extend(
+            metrics
+                .turns_by_channel
+                .iter()
+                .map(|(c, t)| (c.clone(), t.curve.clone())),
+        );
+    }
+    let mut charts = vec![
         Chart::ResponseTimes {
             times_s: metrics.response_times_s.clone(),
             p50: d.p50,
             p90: d.p90,
         },
         Chart::TimeToResponse {
-            curve: metrics.turns.curve.clone(),
+            curves,
             end_s: metrics.turns.longest_wait_s,
         },
         Chart::SyncByWeek { weeks },
         Chart::Activity {
             grid: Box::new(metrics.activity),
+            tz: tz.to_string(),
         },
         top(false),
         top(true),
-    ]
+    ];
+    if let Some(d) = &metrics.direction {
+        let row = |label: &str, r: &crate::metrics::ResponseStats| {
+            let d = &r.response_time_s;
+            Some((label.to_string(), d.p50?, d.p90?, r.responses))
+        };
+        let rows = [
+            row("I answered", &d.i_answered),
+            row("answered me", &d.answered_me),
+        ];
+        charts.push(Chart::Direction {
+            rows: rows.into_iter().flatten().collect(),
+        });
+    }
+    charts
 }
 
 /// The chart as an SVG document.
@@ -301,13 +346,25 @@ where
 
 fn time_to_response<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    curve: &[(f64, f64)],
+    curves: &[(String, Vec<(f64, f64)>)],
     end_s: f64,
 ) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    let hi = curve.iter().map(|p| p.0).fold(end_s, f64::max).max(10.0) * 1.2;
+    const COLORS: [RGBColor; 6] = [
+        ASYNC,
+        SYNC,
+        RGBColor(0x4a, 0x9a, 0x5b),
+        RGBColor(0x8e, 0x5a, 0xa8),
+        RGBColor(0xb8, 0x4a, 0x4a),
+        RGBColor(0x77, 0x77, 0x77),
+    ];
+    let latest = curves
+        .iter()
+        .flat_map(|c| c.1.iter().map(|p| p.0))
+        .fold(end_s, f64::max);
+    let hi = latest.max(10.0) * 1.2;
     let mut chart = ChartBuilder::on(root)
         .margin(20)
         .x_label_area_size(55)
@@ -318,31 +375,35 @@ where
         )?;
     chart
         .configure_mesh()
-        .x_desc("Time since the turn began (logarithmic)")
+        .x_desc("Time since the turn began (logarithmic); unanswered turns wait until the end of the data")
         .y_desc("Share still unanswered")
         .x_label_formatter(&|v| duration(*v))
         .y_label_formatter(&|v| format!("{:.0} %", v * 100.0))
         .label_style(axis_font())
         .axis_desc_style(axis_font())
         .draw()?;
-    // A step function: flat until each answer, then down.
-    let mut steps = vec![(1.0, 1.0)];
-    let mut level = 1.0;
-    for &(t, s) in curve {
-        let t = t.max(1.0);
-        steps.push((t, level));
-        steps.push((t, s));
-        level = s;
-    }
-    steps.push((end_s.max(1.0), level));
-    chart
-        .draw_series(LineSeries::new(steps, ASYNC.stroke_width(3)))?
-        .label("all turns (unanswered ones censored at the end of the data)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], ASYNC.stroke_width(3)));
     chart.draw_series(LineSeries::new(
         [(1.0, 0.5), (hi, 0.5)],
         INK.mix(0.4).stroke_width(1),
     ))?;
+    for (i, (name, curve)) in curves.iter().enumerate() {
+        // A step function: flat until each answer, then down.
+        let mut steps = vec![(1.0, 1.0)];
+        let mut level = 1.0;
+        for &(t, s) in curve {
+            let t = t.max(1.0);
+            steps.push((t, level));
+            steps.push((t, s));
+            level = s;
+        }
+        steps.push((end_s.max(1.0), level));
+        let color = COLORS[i % COLORS.len()];
+        let width = if i == 0 { 3 } else { 2 };
+        chart
+            .draw_series(LineSeries::new(steps, color.stroke_width(width)))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], color.stroke_width(width)));
+    }
     legend(&mut chart)
 }
 
@@ -422,7 +483,7 @@ where
     legend(&mut chart)
 }
 
-fn activity<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, grid: &[[u64; 24]; 7]) -> Drawn
+fn activity<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, grid: &[[u64; 24]; 7], tz: &str) -> Drawn
 where
     DB::ErrorType: 'static,
 {
@@ -445,7 +506,7 @@ where
             _ => String::new(),
         })
         .x_desc(format!(
-            "Hour of day (UTC); the darkest cell is {} messages",
+            "Hour of day ({tz}); the darkest cell is {} messages",
             max as u64
         ))
         .y_desc("Weekday")
@@ -482,7 +543,8 @@ where
 fn people<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rows: &[(String, f64, f64, u64)],
-    waits: bool,
+    axis: &str,
+    who: &str,
 ) -> Drawn
 where
     DB::ErrorType: 'static,
@@ -517,16 +579,10 @@ where
         .y_label_formatter(&name)
         .x_label_formatter(&|v| duration(*v))
         // The axis says what bar and dot mean: a legend would cover rows.
-        .x_desc(if waits {
-            "Wait for a response: bar to the median, dot at the 90th percentile (logarithmic)"
-        } else {
-            "Response time: bar to the median, dot at the 90th percentile (logarithmic)"
-        })
-        .y_desc(if waits {
-            "Requester (responses received)"
-        } else {
-            "Responder (responses sent)"
-        })
+        .x_desc(format!(
+            "{axis}: bar to the median, dot at the 90th percentile (logarithmic)"
+        ))
+        .y_desc(who)
         .label_style(axis_font())
         .axis_desc_style(axis_font())
         .draw()?;

@@ -114,7 +114,7 @@ fn caption(chart: &Chart) -> &'static str {
             "Each bar counts responses in a band of response time; the lines mark the median and the 90th percentile."
         }
         Chart::TimeToResponse { .. } => {
-            "Kaplan–Meier estimate: of all turns, the share not yet answered after a given time. Unanswered turns count as waiting until the end of the data."
+            "Kaplan–Meier estimate: of all turns (and of each channel's, when there are several), the share not yet answered after a given time. Unanswered turns count as waiting until the end of the data."
         }
         Chart::SyncByWeek { .. } => {
             "Responses per ISO week, split at the synchronous threshold; the line is the share answered synchronously."
@@ -125,6 +125,9 @@ fn caption(chart: &Chart) -> &'static str {
         }
         Chart::People { waits: true, .. } => {
             "The people who receive the most responses: how long they wait, median and 90th percentile."
+        }
+        Chart::Direction { .. } => {
+            "Responses I sent beside responses sent to me: median and 90th percentile."
         }
     }
 }

@@ -46,18 +46,23 @@ pub struct Summary {
 
     pub buckets: Vec<Bucket>,
     pub turns: Turns,
+    pub turns_by_channel: BTreeMap<String, Turns>,
     pub by_channel: BTreeMap<String, Group>,
     pub by_week: BTreeMap<String, Group>,
     pub by_person: BTreeMap<String, Person>,
     pub first_response_by_channel: BTreeMap<String, Distribution>,
     /// Present when `--me` is given.
     pub direction: Option<Direction>,
+    /// Counted messages by weekday (Monday first) × hour, in `settings.tz`.
+    pub activity: [[u64; 24]; 7],
     pub data_quality: DataQuality,
 }
 
 #[derive(Debug, Serialize)]
 pub struct SettingsOut {
     pub sync_threshold_s: f64,
+    /// The zone of the activity grid.
+    pub tz: String,
     pub subject_window_days: i64,
     pub me: Vec<String>,
     pub since: Option<String>,
@@ -122,6 +127,7 @@ impl Summary {
             generated_at: config.generated_at.map(|s| rfc3339(s * 1000)),
             settings: SettingsOut {
                 sync_threshold_s: config.metrics.sync_threshold_ms as f64 / 1000.0,
+                tz: config.metrics.tz.name().to_string(),
                 subject_window_days: crate::thread::SUBJECT_WINDOW / 86_400_000,
                 me: scope.me.clone(),
                 since: scope.since.map(rfc3339),
@@ -160,11 +166,13 @@ impl Summary {
             sync_message_share: overall.messages.sync_message_share,
             buckets: metrics.buckets,
             turns: metrics.turns,
+            turns_by_channel: metrics.turns_by_channel,
             by_channel: metrics.by_channel,
             by_week: metrics.by_week,
             by_person: metrics.by_person,
             first_response_by_channel: metrics.first_response_by_channel,
             direction: metrics.direction,
+            activity: metrics.activity,
             data_quality: DataQuality {
                 date_sources,
                 suspicious_from_lines: sum(|i| i.suspicious_from_lines),

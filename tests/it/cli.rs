@@ -263,3 +263,15 @@ fn format_chooses_the_files() {
     assert_eq!(names, ["summary.json"]);
     assert_eq!(report(&[&basics(), "--format", "pdf"]).code, 2);
 }
+
+#[test]
+fn the_activity_grid_follows_tz() {
+    // Four messages are sent Monday 2024-01-01 10:0x UTC: 19:0x in Tokyo.
+    let utc = report(&[&basics(), "-q", "--format", "json"]).summary();
+    let tokyo = report(&[&basics(), "-q", "--format", "json", "--tz", "Asia/Tokyo"]).summary();
+    assert_eq!(utc["activity"][0][10], 4);
+    assert_eq!(tokyo["activity"][0][10], 0);
+    assert_eq!(tokyo["activity"][0][19], 4);
+    assert_eq!(figure(&tokyo, "settings.tz"), "Asia/Tokyo");
+    assert_eq!(report(&[&basics(), "--tz", "Mars/Olympus"]).code, 2);
+}
