@@ -46,9 +46,11 @@ pub struct ReportArgs {
     )]
     pub out: PathBuf,
 
-    /// What to write: some of json, html, png, svg, separated by commas.
+    /// What to write, separated by commas: json (summary.json), html
+    /// (report.html), png and svg (charts), csv (the message and response
+    /// tables).
     ///
-    /// Example: --format json (only summary.json, the fastest)
+    /// Example: --format json,csv
     #[arg(
         long,
         value_name = "LIST",

@@ -39,8 +39,17 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let threads = thread::link(&table.messages);
     let metrics = metrics::compute(&table.messages, &threads, &config.metrics)?;
     let charts = report::charts::charts(&metrics, config.metrics.tz.name());
+    let sources: Vec<String> = ingested
+        .inputs
+        .iter()
+        .map(|i| i.path.display().to_string())
+        .collect();
+    let tables = match config.outputs.csv {
+        true => metrics::csv_tables(&table.messages, &threads, &sources, &config.metrics)?,
+        false => Vec::new(),
+    };
     let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
-    let written = report::write(&summary, &charts, config.outputs, &config.out)?;
+    let written = report::write(&summary, &charts, tables, config.outputs, &config.out)?;
     if !config.quiet {
         print!(
             "{}",

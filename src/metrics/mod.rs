@@ -8,6 +8,7 @@ mod first_response;
 mod frame;
 mod responses;
 mod sessions;
+mod tables;
 mod turns;
 
 use crate::model::Message;
@@ -18,6 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use frame::Scope;
+pub use tables::csv_tables;
 pub use turns::Turns;
 
 /// What the figures are computed with.

@@ -21,10 +21,12 @@ pub struct Outputs {
     pub html: bool,
     pub png: bool,
     pub svg: bool,
+    /// The message and response tables, as CSV.
+    pub csv: bool,
 }
 
 impl Outputs {
-    pub const NAMES: &str = "json, html, png, svg";
+    pub const NAMES: &str = "json, html, png, svg, csv";
 
     /// `html,png,json` → the set; an unknown name is an error.
     pub fn parse(names: &[String]) -> Result<Outputs> {
@@ -33,6 +35,7 @@ impl Outputs {
             html: false,
             png: false,
             svg: false,
+            csv: false,
         };
         for name in names {
             match name.trim() {
@@ -40,6 +43,7 @@ impl Outputs {
                 "html" => o.html = true,
                 "png" => o.png = true,
                 "svg" => o.svg = true,
+                "csv" => o.csv = true,
                 other => bail!("unknown format {other:?}; use some of {}", Outputs::NAMES),
             }
         }
@@ -47,8 +51,16 @@ impl Outputs {
     }
 }
 
-/// Renders and writes the chosen files into `out`; returns their paths.
-pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) -> Result<Vec<PathBuf>> {
+/// Renders and writes the chosen files into `out`, with `tables` already
+/// encoded (by the metrics stage, which alone knows polars); returns the
+/// paths written.
+pub fn write(
+    summary: &Summary,
+    charts: &[Chart],
+    tables: Vec<(String, Vec<u8>)>,
+    outputs: Outputs,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     if outputs.json {
         files.push(("summary.json".into(), summary.to_json().into_bytes()));
@@ -73,6 +85,7 @@ pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) 
             files.push((format!("{}.png", chart.name()), png));
         }
     }
+    files.extend(tables);
     files
         .into_iter()
         .map(|(name, bytes)| {

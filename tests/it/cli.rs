@@ -275,3 +275,29 @@ fn the_activity_grid_follows_tz() {
     assert_eq!(figure(&tokyo, "settings.tz"), "Asia/Tokyo");
     assert_eq!(report(&[&basics(), "--tz", "Mars/Olympus"]).code, 2);
 }
+
+#[test]
+fn tables_for_other_tools() {
+    let run = report(&[&basics(), "-q", "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let messages = std::fs::read_to_string(run.out.path().join("messages.csv")).unwrap();
+    let header = messages.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "source,channel,conversation,message_id,parent_id,link,timestamp,timestamp_ms,sender,\
+         recipients,subject,automated,labels,bytes,date_source"
+    );
+    assert_eq!(messages.lines().count(), 1 + 9, "a row per kept message");
+    let responses = std::fs::read_to_string(run.out.path().join("responses.csv")).unwrap();
+    let rows: Vec<&str> = responses.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[0].starts_with(
+            "a2@example.org,a1@example.org,email,a1@example.org,bob@example.org,alice@example.org,"
+        ),
+        "{}",
+        rows[0]
+    );
+    let times: Vec<&str> = rows.iter().map(|r| r.split(',').nth(8).unwrap()).collect();
+    assert_eq!(times, ["120.0", "60.0", "7200.0"]);
+}
