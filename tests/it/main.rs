@@ -7,4 +7,5 @@ mod cli; // arguments, exit codes, quiet runs, bad input
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
+mod snapshots; // summary.json and the structure of report.html (insta)
 mod util;
