@@ -47,10 +47,10 @@ pub struct ReportArgs {
     pub out: PathBuf,
 
     /// What to write, separated by commas: json (summary.json), html
-    /// (report.html), png and svg (charts), csv (the message and response
-    /// tables).
+    /// (report.html), png and svg (charts), csv and parquet (the message and
+    /// response tables).
     ///
-    /// Example: --format json,csv
+    /// Example: --format json,parquet
     #[arg(
         long,
         value_name = "LIST",

@@ -44,9 +44,10 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .iter()
         .map(|i| i.path.display().to_string())
         .collect();
-    let tables = match config.outputs.csv {
-        true => metrics::csv_tables(&table.messages, &threads, &sources, &config.metrics)?,
-        false => Vec::new(),
+    let formats = config.outputs.tables();
+    let tables = match formats.is_empty() {
+        true => Vec::new(),
+        false => metrics::tables(&table.messages, &threads, &sources, &config.metrics, &formats)?,
     };
     let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
     let written = report::write(&summary, &charts, tables, config.outputs, &config.out)?;

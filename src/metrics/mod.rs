@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use frame::Scope;
-pub use tables::csv_tables;
+pub use tables::{TableFormat, tables};
 pub use turns::Turns;
 
 /// What the figures are computed with.

@@ -1,6 +1,6 @@
 //! Tables for other tools: the normalized message table (METRICS.md
-//! section 1) and the response table, as CSV written by polars, so that
-//! users can go on in polars, pandas, DuckDB or a spreadsheet.
+//! section 1) and the response table, as CSV or Parquet written by polars,
+//! so that users can go on in polars, pandas, DuckDB or a spreadsheet.
 
 use super::columns;
 use super::frame;
@@ -10,30 +10,46 @@ use crate::thread::{Link, Threads};
 use polars::prelude::*;
 use polars_io::SerWriter;
 use polars_io::csv::write::CsvWriter;
+use polars_io::parquet::write::ParquetWriter;
 
-/// `messages.csv` and `responses.csv`, encoded. `sources` names the input
-/// files by index.
-pub fn csv_tables(
+/// How the tables are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+}
+
+/// `messages.EXT` and `responses.EXT`, encoded in each of `formats`.
+/// `sources` names the input files by index.
+pub fn tables(
     messages: &[Message],
     threads: &Threads,
     sources: &[String],
     settings: &super::Settings,
+    formats: &[TableFormat],
 ) -> PolarsResult<Vec<(String, Vec<u8>)>> {
-    let encode = |mut df: DataFrame| -> PolarsResult<Vec<u8>> {
-        let mut bytes = Vec::new();
-        CsvWriter::new(&mut bytes).finish(&mut df)?;
-        Ok(bytes)
-    };
-    Ok(vec![
-        (
-            "messages.csv".to_string(),
-            encode(message_table(messages, threads, sources)?)?,
-        ),
-        (
-            "responses.csv".to_string(),
-            encode(response_table(messages, threads, settings)?)?,
-        ),
-    ])
+    let mut named = [
+        ("messages", message_table(messages, threads, sources)?),
+        ("responses", response_table(messages, threads, settings)?),
+    ];
+    let mut files = Vec::new();
+    for format in formats {
+        for (name, table) in &mut named {
+            let mut bytes = Vec::new();
+            let extension = match format {
+                TableFormat::Csv => {
+                    CsvWriter::new(&mut bytes).finish(table)?;
+                    "csv"
+                }
+                TableFormat::Parquet => {
+                    ParquetWriter::new(&mut bytes).finish(table)?;
+                    "parquet"
+                }
+            };
+            files.push((format!("{name}.{extension}"), bytes));
+        }
+    }
+    Ok(files)
 }
 
 /// One row a kept message, every column of METRICS.md section 1.

@@ -9,6 +9,7 @@ pub mod terminal;
 
 pub use summary::Summary;
 
+use crate::metrics::TableFormat;
 use anyhow::{Context, Result, bail};
 use charts::Chart;
 use rayon::prelude::*;
@@ -23,10 +24,12 @@ pub struct Outputs {
     pub svg: bool,
     /// The message and response tables, as CSV.
     pub csv: bool,
+    /// The message and response tables, as Parquet.
+    pub parquet: bool,
 }
 
 impl Outputs {
-    pub const NAMES: &str = "json, html, png, svg, csv";
+    pub const NAMES: &str = "json, html, png, svg, csv, parquet";
 
     /// `html,png,json` → the set; an unknown name is an error.
     pub fn parse(names: &[String]) -> Result<Outputs> {
@@ -36,6 +39,7 @@ impl Outputs {
             png: false,
             svg: false,
             csv: false,
+            parquet: false,
         };
         for name in names {
             match name.trim() {
@@ -44,10 +48,19 @@ impl Outputs {
                 "png" => o.png = true,
                 "svg" => o.svg = true,
                 "csv" => o.csv = true,
+                "parquet" => o.parquet = true,
                 other => bail!("unknown format {other:?}; use some of {}", Outputs::NAMES),
             }
         }
         Ok(o)
+    }
+
+    /// The table encodings asked for.
+    pub fn tables(&self) -> Vec<TableFormat> {
+        [(self.csv, TableFormat::Csv), (self.parquet, TableFormat::Parquet)]
+            .into_iter()
+            .filter_map(|(wanted, format)| wanted.then_some(format))
+            .collect()
     }
 }
 

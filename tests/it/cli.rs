@@ -225,6 +225,12 @@ fn the_report_has_every_section_and_chart() {
             u32::from_be_bytes(png[20..24].try_into().unwrap()),
         );
         assert_eq!((w, h), (960, 520), "{name}.png size");
+        // Not blank: the decoded pixels are not all one colour.
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut pixels).unwrap();
+        let distinct: std::collections::BTreeSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(distinct.len() > 10, "{name}.png has {} colours", distinct.len());
     }
     // Self-contained: nothing to fetch.
     for outside in ["<script", "<link", "src=\"http", "href=\"http", "url("] {
@@ -278,7 +284,7 @@ fn the_activity_grid_follows_tz() {
 
 #[test]
 fn tables_for_other_tools() {
-    let run = report(&[&basics(), "-q", "--format", "csv"]);
+    let run = report(&[&basics(), "-q", "--format", "csv,parquet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let messages = std::fs::read_to_string(run.out.path().join("messages.csv")).unwrap();
     let header = messages.lines().next().unwrap();
@@ -300,4 +306,12 @@ fn tables_for_other_tools() {
     );
     let times: Vec<&str> = rows.iter().map(|r| r.split(',').nth(8).unwrap()).collect();
     assert_eq!(times, ["120.0", "60.0", "7200.0"]);
+    for (name, rows) in [("messages.parquet", 9), ("responses.parquet", 3)] {
+        use polars_io::SerReader;
+        let bytes = std::fs::read(run.out.path().join(name)).unwrap();
+        let table = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .expect("readable Parquet");
+        assert_eq!(table.height(), rows, "{name}");
+    }
 }
