@@ -7,6 +7,13 @@ use std::borrow::Cow;
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+/// An instant as RFC 3339 in UTC, to the second: `2024-01-01T10:00:00Z`.
+pub fn rfc3339(t: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(t)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 /// Index of a message in the kept-message table (its read order).
 pub type MessageIdx = u32;
 

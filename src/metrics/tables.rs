@@ -5,7 +5,7 @@
 use super::columns;
 use super::frame;
 use super::responses::{self, Class};
-use crate::model::{DateSource, Message};
+use crate::model::{DateSource, Message, rfc3339};
 use crate::thread::{Link, Threads};
 use polars::prelude::*;
 use polars_io::SerWriter;
@@ -176,10 +176,4 @@ fn response_table(
         .collect();
     table.with_column(Column::new("conversation".into(), names))?;
     Ok(table)
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }

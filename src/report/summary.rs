@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::ingest::{Format, Ingested};
 use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, Turns};
-use crate::model::{DateSource, Message};
+use crate::model::{DateSource, Message, rfc3339};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -203,10 +203,4 @@ impl Summary {
         json.push('\n');
         json
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! unresolvable, so the page must render from its own bytes. Needs Debian's
 //! `chromium`; `.ci/run` installs it and runs these with `--ignored`.
 
-use crate::util::report;
+use crate::util::{CHARTS, report};
 use std::path::Path;
 use std::process::Command;
 
@@ -36,7 +36,7 @@ fn the_report_renders_offline_with_every_section() {
     let page = run.out.path().join("report.html");
 
     let dom = String::from_utf8_lossy(&chromium(&page, &["--dump-dom"]).stdout).into_owned();
-    let ids = [
+    let sections = [
         "headline",
         "buckets",
         "channels",
@@ -44,20 +44,15 @@ fn the_report_renders_offline_with_every_section() {
         "weeks",
         "quality",
         "provenance",
-        "chart-response_times",
-        "chart-time_to_response",
-        "chart-sync_by_week",
-        "chart-activity",
-        "chart-responders",
-        "chart-requesters",
     ];
-    for id in ids {
+    let charts = CHARTS.map(|c| format!("chart-{c}"));
+    for id in sections.iter().copied().chain(charts.iter().map(String::as_str)) {
         assert!(
             dom.contains(&format!("id=\"{id}\"")),
             "{id} missing from the rendered page"
         );
     }
-    assert_eq!(dom.matches("<svg").count(), 6, "six inline charts");
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "every chart inline");
 
     let shot = run.out.path().join("screenshot.png");
     chromium(&page, &[&format!("--screenshot={}", shot.display())]);

@@ -1,6 +1,6 @@
 //! Arguments, exit codes, output discipline and bad input.
 
-use crate::util::{BIN, figure, fixture, report};
+use crate::util::{BIN, CHARTS, figure, fixture, report};
 use std::io::Write;
 use std::process::Command;
 
@@ -205,15 +205,7 @@ fn the_report_has_every_section_and_chart() {
             "section {id} missing"
         );
     }
-    let names = [
-        "response_times",
-        "time_to_response",
-        "sync_by_week",
-        "activity",
-        "responders",
-        "requesters",
-    ];
-    for name in names {
+    for name in CHARTS {
         assert!(
             html.contains(&format!("<figure id=\"chart-{name}\"><svg")),
             "chart {name} missing"

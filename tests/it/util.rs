@@ -7,6 +7,16 @@ use std::process::Command;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_commlens");
 
+/// The charts every report has (`--me` adds `direction`).
+pub const CHARTS: [&str; 6] = [
+    "response_times",
+    "time_to_response",
+    "sync_by_week",
+    "activity",
+    "responders",
+    "requesters",
+];
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
