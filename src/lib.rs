@@ -45,9 +45,10 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .map(|i| i.path.display().to_string())
         .collect();
     let formats = config.outputs.tables();
-    let tables = match formats.is_empty() {
-        true => Vec::new(),
-        false => metrics::tables(&table.messages, &threads, &sources, &config.metrics, &formats)?,
+    let tables = if formats.is_empty() {
+        Vec::new()
+    } else {
+        metrics::tables(&table.messages, &threads, &sources, &config.metrics, &formats)?
     };
     let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
     let written = report::write(&summary, &charts, tables, config.outputs, &config.out)?;

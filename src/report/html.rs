@@ -165,17 +165,15 @@ fn tables(h: &mut String, s: &Summary) {
                         <th>messages</th><th>in live sessions</th></tr>\n";
     let group_row = |h: &mut String, key: &str, g: &Group| {
         let d = &g.responses.response_time_s;
-        let _ = writeln!(
-            h,
-            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(key),
-            g.responses.responses,
+        let cells = [
+            g.responses.responses.to_string(),
             time(d.p50),
             time(d.p90),
             percent(g.responses.response_sync_ratio),
-            g.messages.messages,
-            percent(g.messages.sync_message_share)
-        );
+            g.messages.messages.to_string(),
+            percent(g.messages.sync_message_share),
+        ];
+        named_row(h, key, &cells);
     };
     h.push_str("<section id=\"channels\"><h2>Per channel</h2><table>\n");
     h.push_str(group_header);
@@ -210,18 +208,16 @@ fn tables(h: &mut String, s: &Summary) {
     );
     for (who, p) in people.into_iter().take(PEOPLE_ROWS) {
         let (a, b) = (&p.as_responder, &p.as_requester);
-        let _ = writeln!(
-            h,
-            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(who),
-            p.messages.messages,
-            a.responses,
+        let cells = [
+            p.messages.messages.to_string(),
+            a.responses.to_string(),
             time(a.response_time_s.p50),
             time(a.response_time_s.p90),
-            b.responses,
+            b.responses.to_string(),
             time(b.response_time_s.p50),
-            time(b.response_time_s.p90)
-        );
+            time(b.response_time_s.p90),
+        ];
+        named_row(h, who, &cells);
     }
     h.push_str("</table></section>\n<section id=\"weeks\"><h2>Per week</h2><table>\n");
     h.push_str(group_header);
@@ -229,6 +225,15 @@ fn tables(h: &mut String, s: &Summary) {
         group_row(h, week, g);
     }
     h.push_str("</table></section>\n");
+}
+
+/// A table row: an escaped name, then cells of figures.
+fn named_row(h: &mut String, name: &str, cells: &[String]) {
+    let _ = write!(h, "<tr><td class=\"name\">{}</td>", esc(name));
+    for cell in cells {
+        let _ = write!(h, "<td>{cell}</td>");
+    }
+    h.push_str("</tr>\n");
 }
 
 fn response_row(h: &mut String, label: &str, r: &ResponseStats) {

@@ -2,7 +2,7 @@
 //! unresolvable, so the page must render from its own bytes. Needs Debian's
 //! `chromium`; `.ci/run` installs it and runs these with `--ignored`.
 
-use crate::util::{CHARTS, report};
+use crate::util::{CHARTS, SECTIONS, report};
 use std::path::Path;
 use std::process::Command;
 
@@ -36,17 +36,8 @@ fn the_report_renders_offline_with_every_section() {
     let page = run.out.path().join("report.html");
 
     let dom = String::from_utf8_lossy(&chromium(&page, &["--dump-dom"]).stdout).into_owned();
-    let sections = [
-        "headline",
-        "buckets",
-        "channels",
-        "people",
-        "weeks",
-        "quality",
-        "provenance",
-    ];
     let charts = CHARTS.map(|c| format!("chart-{c}"));
-    for id in sections.iter().copied().chain(charts.iter().map(String::as_str)) {
+    for id in SECTIONS.iter().copied().chain(charts.iter().map(String::as_str)) {
         assert!(
             dom.contains(&format!("id=\"{id}\"")),
             "{id} missing from the rendered page"

@@ -1,6 +1,6 @@
 //! Arguments, exit codes, output discipline and bad input.
 
-use crate::util::{BIN, CHARTS, figure, fixture, report};
+use crate::util::{BIN, CHARTS, SECTIONS, figure, fixture, report};
 use std::io::Write;
 use std::process::Command;
 
@@ -191,15 +191,7 @@ fn the_report_has_every_section_and_chart() {
     let run = report(&[&basics(), "-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
-    for id in [
-        "headline",
-        "buckets",
-        "channels",
-        "people",
-        "weeks",
-        "quality",
-        "provenance",
-    ] {
+    for id in SECTIONS {
         assert!(
             html.contains(&format!("<section id=\"{id}\"")),
             "section {id} missing"

@@ -7,6 +7,17 @@ use std::process::Command;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_commlens");
 
+/// The sections every report.html has.
+pub const SECTIONS: [&str; 7] = [
+    "headline",
+    "buckets",
+    "channels",
+    "people",
+    "weeks",
+    "quality",
+    "provenance",
+];
+
 /// The charts every report has (`--me` adds `direction`).
 pub const CHARTS: [&str; 6] = [
     "response_times",
