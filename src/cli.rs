@@ -84,7 +84,8 @@ pub struct ReportArgs {
     )]
     pub me: Vec<String>,
 
-    /// Time zone for the weekday × hour activity chart (IANA name).
+    /// Time zone for the weekday × hour activity chart (IANA name), and of
+    /// exports that write local times without a zone (WhatsApp).
     ///
     /// Example: --tz Europe/Berlin
     #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
@@ -102,6 +103,13 @@ pub struct ReportArgs {
     /// Example: --until 2024-04-01T00:00:00+02:00
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+
+    /// Order of day and month in exports with numeric dates (WhatsApp):
+    /// `auto` decides per file from dates like 25/12 that allow one order.
+    ///
+    /// Example: --date-order dmy
+    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"])]
+    pub date_order: String,
 
     /// Threads that read and parse input (default: one per core).
     ///

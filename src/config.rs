@@ -19,6 +19,7 @@ pub struct Config {
     pub out: PathBuf,
     pub outputs: Outputs,
     pub metrics: Settings,
+    pub ingest: crate::ingest::Options,
     pub threads: Option<usize>,
     pub quiet: bool,
     /// The generation time written into reports: `SOURCE_DATE_EPOCH`, so
@@ -79,6 +80,17 @@ impl Config {
             inputs: args.inputs,
             out: args.out,
             outputs,
+            ingest: crate::ingest::Options {
+                tz,
+                day_first: match args.date_order.as_str() {
+                    "dmy" => Some(true),
+                    "mdy" => Some(false),
+                    _ => None,
+                },
+                since,
+                until,
+                now: generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000),
+            },
             metrics: Settings {
                 sync_threshold_ms,
                 scope: Scope {

@@ -33,7 +33,7 @@ pub struct Outcome {
 
 /// Runs the whole pipeline for one checked configuration.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let mut ingested = ingest::read_all(config.files.clone());
+    let mut ingested = ingest::read_all(config.files.clone(), &config.ingest);
     let messages = std::mem::take(&mut ingested.messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);

@@ -25,6 +25,9 @@ pub enum Kind {
     Email,
     /// A message log (chat, SMS, ...): the export names the conversation.
     Log,
+    /// A call or a meeting: synchronous time with a duration. It is a row
+    /// of the table, but neither answers nor is answered.
+    Event,
 }
 
 /// Which source gave a message its timestamp (METRICS.md section 1, Dates).
@@ -71,6 +74,22 @@ pub struct Message {
     pub automated: bool,
     pub labels: Vec<String>,
     pub bytes: u64,
+    /// How long a call or meeting lasted (events only).
+    pub duration: Option<Millis>,
+}
+
+/// What became of one record read from an input.
+// Transient: each one moves straight into a Vec, so boxing the large
+// variant would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Parsed {
+    Kept(Message),
+    /// Read, and dropped on purpose (Gmail Spam or Trash, a chat's system
+    /// notice); the reason is a stable, short key.
+    Excluded(&'static str),
+    /// Could not be parsed at all; the reason is a stable, short key.
+    Skipped(&'static str),
 }
 
 impl Message {
@@ -94,6 +113,7 @@ impl Message {
             automated: false,
             labels: Vec::new(),
             bytes: 0,
+            duration: None,
         }
     }
 }

@@ -1,47 +1,57 @@
-//! The generic message log: CSV with a header row naming its columns
-//! `timestamp, conversation, sender` (required) and `recipients,
+//! The generic message log, as CSV with a header row or as JSON Lines:
+//! columns `timestamp, conversation, sender` (required) and `recipients,
 //! message_id, parent_id, channel, subject` (optional), one row a message.
 //! It is the way to bring any other source in (see the README).
 
 use super::{FileRead, Format};
-use crate::model::{DateSource, Kind, Message, Millis};
-use crate::normalize::email::Parsed;
+use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
-/// Column positions of a log's header row.
-struct Columns {
-    timestamp: usize,
-    conversation: usize,
-    sender: usize,
-    recipients: Option<usize>,
-    message_id: Option<usize>,
-    parent_id: Option<usize>,
-    channel: Option<usize>,
-    subject: Option<usize>,
+/// The columns of a message log, required first.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    Timestamp,
+    Conversation,
+    Sender,
+    Recipients,
+    MessageId,
+    ParentId,
+    Channel,
+    Subject,
 }
 
-impl Columns {
-    fn from_header(header: &csv::StringRecord) -> Option<Columns> {
-        let find = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-        Some(Columns {
-            timestamp: find("timestamp")?,
-            conversation: find("conversation")?,
-            sender: find("sender")?,
-            recipients: find("recipients"),
-            message_id: find("message_id"),
-            parent_id: find("parent_id"),
-            channel: find("channel"),
-            subject: find("subject"),
-        })
+const COLUMNS: [(Column, &str); 8] = [
+    (Column::Timestamp, "timestamp"),
+    (Column::Conversation, "conversation"),
+    (Column::Sender, "sender"),
+    (Column::Recipients, "recipients"),
+    (Column::MessageId, "message_id"),
+    (Column::ParentId, "parent_id"),
+    (Column::Channel, "channel"),
+    (Column::Subject, "subject"),
+];
+const REQUIRED: usize = 3;
+
+/// Column positions of a CSV log's header row.
+struct Header([Option<usize>; COLUMNS.len()]);
+
+impl Header {
+    fn parse(header: &csv::StringRecord) -> Option<Header> {
+        let positions =
+            COLUMNS.map(|(_, name)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)));
+        positions[..REQUIRED]
+            .iter()
+            .all(Option::is_some)
+            .then_some(Header(positions))
     }
 }
 
 /// Reads a CSV message log, or `None` when `head` does not start with a
 /// log's header row.
 pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<Option<FileRead>> {
-    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let head = strip_bom(head);
     let first_line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);
     let header = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -49,7 +59,7 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
         .records()
         .next()
         .and_then(Result::ok);
-    let Some(columns) = header.as_ref().and_then(Columns::from_header) else {
+    let Some(header) = header.as_ref().and_then(Header::parse) else {
         return Ok(None);
     };
     let mut reader = csv::ReaderBuilder::new()
@@ -65,7 +75,13 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                out.add(row(&record, &columns, source), source, || format!("line {line}"));
+                let field = |c: Column| {
+                    header.0[c as usize]
+                        .and_then(|i| record.get(i))
+                        .map(|v| Cow::Borrowed(v.trim()))
+                };
+                let bytes = record.as_slice().len() as u64;
+                out.add(row(field, source, bytes), source, || format!("line {line}"));
             }
             Err(e) if e.is_io_error() => return Err(io::Error::other(e)),
             Err(e) => {
@@ -79,27 +95,88 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
     Ok(Some(out))
 }
 
-fn row(record: &csv::StringRecord, c: &Columns, source: u32) -> Parsed {
-    let field = |i: usize| record.get(i).map(str::trim);
-    let optional = |i: Option<usize>| i.and_then(field).filter(|v| !v.is_empty());
-    let (Some(timestamp), Some(conversation), Some(sender)) =
-        (field(c.timestamp), field(c.conversation), field(c.sender))
-    else {
+/// Reads a JSON Lines message log (one object a line, keys named as the
+/// columns), or `None` when the first line is not such an object.
+pub(super) fn read_jsonl(head: &[u8], rest: impl Read, source: u32) -> io::Result<Option<FileRead>> {
+    let head = strip_bom(head);
+    let first_line = head.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty());
+    let is_log = first_line
+        .and_then(|l| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l).ok())
+        .is_some_and(|object| {
+            COLUMNS[..REQUIRED]
+                .iter()
+                .all(|(_, name)| object.contains_key(*name))
+        });
+    if !is_log {
+        return Ok(None);
+    }
+    let mut out = FileRead {
+        format: Some(Format::JsonLog),
+        ..FileRead::default()
+    };
+    let mut reader = BufReader::new(io::Cursor::new(head.to_vec()).chain(rest));
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        let at = || format!("line {number}");
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&line) {
+            Ok(object) => {
+                let field = |c: Column| object.get(COLUMNS[c as usize].1).and_then(json_text);
+                out.add(row(field, source, line.len() as u64), source, at);
+            }
+            Err(_) => out.add(Parsed::Skipped("malformed_json_line"), source, at),
+        }
+    }
+    Ok(Some(out))
+}
+
+fn strip_bom(data: &[u8]) -> &[u8] {
+    data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data)
+}
+
+/// A JSON value as a log field: strings as they are, numbers as written,
+/// lists (of recipients) joined by `;`.
+fn json_text(value: &serde_json::Value) -> Option<Cow<'_, str>> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Some(Cow::Borrowed(s.trim())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Array(items) => Some(Cow::Owned(
+            items.iter().filter_map(json_text).collect::<Vec<_>>().join(";"),
+        )),
+        Value::Null | Value::Bool(_) | Value::Object(_) => None,
+    }
+}
+
+/// One row of a log, whatever its syntax: `field` gives a column's text.
+fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u64) -> Parsed {
+    let optional = |c: Column| field(c).filter(|v| !v.is_empty());
+    let (Some(timestamp), Some(conversation), Some(sender)) = (
+        field(Column::Timestamp),
+        field(Column::Conversation),
+        field(Column::Sender),
+    ) else {
         return Parsed::Skipped("missing_required_column");
     };
-    let channel = optional(c.channel).map_or(Cow::Borrowed("chat"), |c| Cow::Owned(c.to_string()));
+    let channel = optional(Column::Channel).map_or(Cow::Borrowed("chat"), |c| Cow::Owned(c.into_owned()));
     let mut m = Message::new(source, Kind::Log, channel);
     if !timestamp.is_empty() {
-        match parse_timestamp(timestamp) {
+        match parse_timestamp(&timestamp) {
             Some(t) => (m.timestamp, m.date_source) = (Some(t), DateSource::Date),
             None => return Parsed::Skipped("unparsable_timestamp"),
         }
     }
-    m.conversation = Some(conversation.to_string());
-    m.sender = sender.to_string();
-    m.message_id = optional(c.message_id).map(str::to_string);
-    m.parent_id = optional(c.parent_id).map(str::to_string);
-    m.recipients = optional(c.recipients)
+    m.conversation = Some(conversation.into_owned());
+    m.sender = sender.into_owned();
+    m.message_id = optional(Column::MessageId).map(Cow::into_owned);
+    m.parent_id = optional(Column::ParentId).map(Cow::into_owned);
+    m.recipients = optional(Column::Recipients)
         .map(|r| {
             r.split(';')
                 .map(|p| p.trim().to_string())
@@ -107,8 +184,8 @@ fn row(record: &csv::StringRecord, c: &Columns, source: u32) -> Parsed {
                 .collect()
         })
         .unwrap_or_default();
-    m.subject = optional(c.subject).unwrap_or("").to_string();
-    m.bytes = record.as_slice().len() as u64;
+    m.subject = optional(Column::Subject).map(Cow::into_owned).unwrap_or_default();
+    m.bytes = bytes;
     Parsed::Kept(m)
 }
 
@@ -171,5 +248,46 @@ mod tests {
     #[test]
     fn other_csv_is_not_a_log() {
         assert!(read_csv(b"a,b,c\n1,2,3\n", io::empty(), 0).unwrap().is_none());
+    }
+
+    #[test]
+    fn json_lines_take_numbers_and_lists() {
+        let log = read_jsonl(
+            br#"{"timestamp": 1704103200, "conversation": "general", "sender": "alice", "message_id": 1}
+
+{"timestamp": "2024-01-01T10:00:20Z", "conversation": "general", "sender": "bob", "parent_id": 1, "recipients": ["alice", "carol"], "channel": "sms"}
+{"timestamp": "2024-01-01T10:00:30Z", "conversation":
+{"conversation": "general", "sender": "carol"}
+"#,
+            io::empty(),
+            0,
+        )
+        .unwrap()
+        .expect("a JSON Lines log");
+        assert_eq!(log.read, 4);
+        let m = &log.messages;
+        assert_eq!(m[0].message_id.as_deref(), Some("1"));
+        assert_eq!(m[1].parent_id.as_deref(), Some("1"));
+        assert_eq!(m[1].recipients, ["alice", "carol"]);
+        assert_eq!(m[1].channel, "sms");
+        assert_eq!(m[1].timestamp.unwrap() - m[0].timestamp.unwrap(), 20_000);
+        let reasons: Vec<_> = log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                ("malformed_json_line", "line 4"),
+                ("missing_required_column", "line 5")
+            ]
+        );
+    }
+
+    #[test]
+    fn other_json_is_not_a_log() {
+        assert!(
+            read_jsonl(b"{\"name\": \"x\"}\n", io::empty(), 0)
+                .unwrap()
+                .is_none()
+        );
+        assert!(read_jsonl(b"[1, 2]\n", io::empty(), 0).unwrap().is_none());
     }
 }

@@ -8,8 +8,8 @@
 //! nothing the metrics read. A `Content-Length` header (mboxcl/cl2) is
 //! trusted when it lands exactly on the next envelope or the end.
 
-use crate::normalize::date;
-use crate::normalize::email::{self, Parsed};
+use crate::model::Parsed;
+use crate::normalize::{date, email};
 use memchr::memmem;
 use std::io::{self, Read};
 

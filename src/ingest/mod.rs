@@ -7,11 +7,14 @@
 //! held in memory whole. Every message read is accounted for: kept,
 //! excluded or skipped.
 
+mod archive;
 mod log;
 pub mod mbox;
+mod synthetic_id;
 
-use crate::model::Message;
-use crate::normalize::email::Parsed;
+use archive::Archive;
+
+use crate::model::{Message, Millis, Parsed};
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -30,7 +33,50 @@ const HEAD_BYTES: usize = 64 << 10;
 pub enum Format {
     Mbox,
     CsvLog,
+    JsonLog,
 }
+
+/// What parsers need to know beyond the bytes they read.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The zone of exports that write local times without one (WhatsApp,
+    /// floating calendar times).
+    pub tz: chrono_tz::Tz,
+    /// Whether ambiguous numeric dates put the day first (WhatsApp);
+    /// `None` decides per file from its dates.
+    pub day_first: Option<bool>,
+    /// Recurring calendar events are expanded inside [since, until); an
+    /// open end stops at `now`.
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    /// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
+    pub now: Millis,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            tz: chrono_tz::UTC,
+            day_first: None,
+            since: None,
+            until: None,
+            now: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+}
+
+/// A format read from a file's whole content (exports that are one JSON
+/// or XML document, or small line-based files), found by sniffing the
+/// content's first bytes.
+struct WholeFile {
+    format: Format,
+    name: &'static str,
+    sniff: fn(head: &[u8]) -> bool,
+    read: fn(data: &[u8], source: u32, options: &Options) -> FileRead,
+}
+
+/// Tried in order: the first whose `sniff` accepts the head reads the file.
+const WHOLE_FILE: &[WholeFile] = &[];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,7 +93,7 @@ struct FileRead {
     pub format: Option<Format>,
     pub messages: Vec<Message>,
     pub read: u64,
-    pub excluded: u64,
+    pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
     pub suspicious_from_lines: u64,
     /// The file could not be used at all (unreadable, unknown format).
@@ -61,7 +107,8 @@ pub struct Input {
     pub format: Option<Format>,
     pub read: u64,
     pub kept: u64,
-    pub excluded: u64,
+    /// Messages dropped on purpose, by reason.
+    pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
     pub suspicious_from_lines: u64,
     pub problem: Option<String>,
@@ -74,12 +121,27 @@ pub struct Ingested {
     pub messages: Vec<Message>,
 }
 
+impl Input {
+    pub fn excluded_total(&self) -> u64 {
+        self.excluded.values().sum()
+    }
+}
+
 impl Ingested {
     /// Counts of skipped messages by reason, over every input.
     pub fn skipped_by_reason(&self) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
         for skip in self.inputs.iter().flat_map(|i| &i.skipped) {
             *counts.entry(skip.reason.to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Counts of excluded messages by reason, over every input.
+    pub fn excluded_by_reason(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for (reason, n) in self.inputs.iter().flat_map(|i| &i.excluded) {
+            *counts.entry(reason.to_string()).or_insert(0) += n;
         }
         counts
     }
@@ -91,7 +153,7 @@ pub fn list_files(inputs: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| with_path(input, e))?;
-        if meta.is_dir() {
+        if meta.is_dir() && !is_export_folder(input) {
             let mut found = Vec::new();
             walk(input, &mut found)?;
             found.sort();
@@ -110,7 +172,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         if name.starts_with('.') || name.eq_ignore_ascii_case("readme.md") {
             continue;
         }
-        if path.is_dir() {
+        if path.is_dir() && !is_export_folder(&path) {
             walk(&path, found)?;
         } else {
             found.push(path);
@@ -125,13 +187,13 @@ fn with_path(path: &Path, e: io::Error) -> io::Error {
 
 /// Reads every file in parallel; messages keep the read order (files in
 /// the given order, messages in file order).
-pub fn read_all(files: Vec<PathBuf>) -> Ingested {
+pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
     let reads: Vec<FileRead> = files
         .par_iter()
         .enumerate()
         .map(|(source, path)| {
             let source = u32::try_from(source).expect("fewer than 2^32 input files");
-            read_file(path, source).unwrap_or_else(|e| FileRead {
+            read_file(path, source, options).unwrap_or_else(|e| FileRead {
                 problem: Some(e.to_string()),
                 ..FileRead::default()
             })
@@ -159,26 +221,78 @@ pub fn read_all(files: Vec<PathBuf>) -> Ingested {
     Ingested { inputs, messages }
 }
 
-fn read_file(path: &Path, source: u32) -> io::Result<FileRead> {
+fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
+    if path.is_dir() {
+        return Ok(read_archive(&Archive::from_dir(path)?, source, options));
+    }
     let mut file = File::open(path)?;
     let raw_head = read_head(&mut file)?;
+    if raw_head.starts_with(b"PK\x03\x04") {
+        return Ok(read_archive(&Archive::from_zip(file)?, source, options));
+    }
     let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
     if !gzip && mbox::looks_like_mbox(&raw_head) {
         return read_mapped_mbox(&file, source);
     }
-    let (reader, head) = open_stream(file, raw_head, gzip)?;
+    let (mut reader, head) = open_stream(file, raw_head, gzip)?;
     if mbox::looks_like_mbox(&head) {
-        read_mbox(reader, head, source)
-    } else if let Some(read) = log::read_csv(&head, reader, source)? {
-        Ok(read)
-    } else {
-        Ok(FileRead {
-            problem: Some(
-                "not a recognized format (tried: mbox, gzip-compressed mbox, CSV message log)".into(),
-            ),
-            ..FileRead::default()
-        })
+        return read_mbox(reader, head, source);
     }
+    if let Some(read) = log::read_csv(&head, &mut reader, source)? {
+        return Ok(read);
+    }
+    if let Some(read) = log::read_jsonl(&head, &mut reader, source)? {
+        return Ok(read);
+    }
+    let Some(parser) = WHOLE_FILE.iter().find(|p| (p.sniff)(&head)) else {
+        let tried: Vec<&str> = ["mbox", "CSV message log", "JSON Lines message log"]
+            .into_iter()
+            .chain(WHOLE_FILE.iter().map(|p| p.name))
+            .chain(ARCHIVES.iter().map(|p| p.name))
+            .collect();
+        return Ok(FileRead::problem(format!(
+            "not a recognized format (tried: {}; plain, gzip or zip)",
+            tried.join(", ")
+        )));
+    };
+    let mut data = head;
+    reader.read_to_end(&mut data)?;
+    let mut read = (parser.read)(&data, source, options);
+    read.format = Some(parser.format);
+    Ok(read)
+}
+
+/// An export that is a folder of files (or a zip of one): a Slack
+/// workspace, a WhatsApp chat with its media.
+struct ArchiveFormat {
+    format: Format,
+    name: &'static str,
+    /// Whether the archive holds this export, from its file names.
+    detect: fn(&Archive) -> bool,
+    read: fn(&Archive, source: u32, options: &Options) -> FileRead,
+}
+
+/// Tried in order: the first whose `detect` accepts the archive reads it.
+const ARCHIVES: &[ArchiveFormat] = &[];
+
+fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
+    match ARCHIVES.iter().find(|p| (p.detect)(archive)) {
+        Some(parser) => {
+            let mut read = (parser.read)(archive, source, options);
+            read.format = Some(parser.format);
+            read
+        }
+        None => FileRead::problem(format!(
+            "not a recognized export (tried: {})",
+            ARCHIVES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Whether a folder is one export read as a whole (a Slack workspace)
+/// rather than a folder of inputs.
+fn is_export_folder(dir: &Path) -> bool {
+    dir.join("users.json").is_file() && dir.join("channels.json").is_file()
 }
 
 type Stream = Box<dyn Read + Send>;
@@ -266,6 +380,13 @@ fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead>
 }
 
 impl FileRead {
+    fn problem(problem: String) -> FileRead {
+        FileRead {
+            problem: Some(problem),
+            ..FileRead::default()
+        }
+    }
+
     fn add_block(&mut self, block: mbox::Block, source: u32) {
         self.suspicious_from_lines += block.suspicious_from_lines;
         for (offset, parsed) in block.messages {
@@ -278,7 +399,7 @@ impl FileRead {
         self.read += 1;
         match parsed {
             Parsed::Kept(m) => self.messages.push(m),
-            Parsed::Excluded => self.excluded += 1,
+            Parsed::Excluded(reason) => *self.excluded.entry(reason).or_insert(0) += 1,
             Parsed::Skipped(reason) => self.skipped.push(Skip {
                 source,
                 reason,

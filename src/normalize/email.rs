@@ -3,22 +3,9 @@
 //! `Received` chains are read only when `Date` fails.
 
 use super::date;
-use crate::model::{DateSource, Kind, Message};
+use crate::model::{DateSource, Kind, Message, Parsed};
 use mailparse::{MailAddr, MailHeader, addrparse_header};
 use std::borrow::Cow;
-
-/// What became of one message read from an mbox.
-// Transient: each one moves straight into a Vec, so boxing the large
-// variant would only add an allocation per message.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Parsed {
-    Kept(Message),
-    /// Gmail Spam or Trash: dropped when read.
-    Excluded,
-    /// Could not be parsed at all; the reason is a stable, short key.
-    Skipped(&'static str),
-}
 
 /// A message's header block, scanned line by line: only the fields a
 /// metric reads are handed to mailparse (each the first of its name);
@@ -152,7 +139,7 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
         .iter()
         .any(|l| l.eq_ignore_ascii_case("spam") || l.eq_ignore_ascii_case("trash"))
     {
-        return Parsed::Excluded;
+        return Parsed::Excluded("spam_or_trash");
     }
 
     let mut m = Message::new(source, Kind::Email, "email");
@@ -410,9 +397,9 @@ mod tests {
     fn gmail_spam_and_trash_are_excluded() {
         assert!(matches!(
             parse("X-Gmail-Labels: Inbox,SPAM\n\n"),
-            Parsed::Excluded
+            Parsed::Excluded(_)
         ));
-        assert!(matches!(parse("X-Gmail-Labels: trash\n\n"), Parsed::Excluded));
+        assert!(matches!(parse("X-Gmail-Labels: trash\n\n"), Parsed::Excluded(_)));
         let m = kept("X-Gmail-Labels: Inbox,Spam-checked\nX-GM-THRID: 42\n\n");
         assert_eq!(m.labels, ["Inbox", "Spam-checked"]);
         assert_eq!(m.conversation.as_deref(), Some("42"));

@@ -17,7 +17,8 @@ pub struct Table {
 }
 
 /// Drops duplicates, keeping the first one read: mail with an equal
-/// `message_id`; log rows with an equal conversation and `message_id`.
+/// `message_id`; log rows (and calls, meetings) with an equal
+/// conversation and `message_id`.
 /// Rows without an id are never merged.
 pub fn dedup(mut messages: Vec<Message>) -> Table {
     let mut seen: HashSet<(Kind, Option<&str>, &str)> =
@@ -28,7 +29,7 @@ pub fn dedup(mut messages: Vec<Message>) -> Table {
             let Some(id) = &m.message_id else { return true };
             let scope = match m.kind {
                 Kind::Email => None,
-                Kind::Log => m.conversation.as_deref(),
+                Kind::Log | Kind::Event => m.conversation.as_deref(),
             };
             seen.insert((m.kind, scope, id))
         })

@@ -256,7 +256,7 @@ fn quality(h: &mut String, s: &Summary) {
         h,
         "<section id=\"quality\"><h2>Data quality</h2><table>\n<tr><th>messages</th><th>count</th></tr>\n\
          <tr><td>read</td><td>{}</td></tr>\n<tr><td>kept</td><td>{}</td></tr>\n\
-         <tr><td>duplicates</td><td>{}</td></tr>\n<tr><td>excluded (Spam, Trash)</td><td>{}</td></tr>\n\
+         <tr><td>duplicates</td><td>{}</td></tr>\n<tr><td>excluded (Spam, Trash, system notices)</td><td>{}</td></tr>\n\
          <tr><td>skipped</td><td>{}</td></tr>\n",
         s.messages_read, s.messages, s.duplicates, s.excluded, skipped
     );

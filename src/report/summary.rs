@@ -20,7 +20,8 @@ pub struct Summary {
     /// Every message read: messages + duplicates + excluded + skipped.
     pub messages_read: u64,
     pub duplicates: u64,
-    /// Gmail Spam and Trash.
+    /// Dropped on purpose: Gmail Spam and Trash, chat system notices
+    /// (by reason in `data_quality`).
     pub excluded: u64,
     /// Messages that could not be parsed, by reason.
     pub skipped: BTreeMap<String, u64>,
@@ -93,6 +94,8 @@ pub struct DataQuality {
     /// Message/parent pairs not counted because one side is automated.
     pub automated_pairs: u64,
     pub automated_messages: u64,
+    /// Messages dropped on purpose, by reason.
+    pub excluded_by_reason: BTreeMap<String, u64>,
     /// The first skipped messages, with file and place.
     pub skipped_examples: Vec<SkipOut>,
 }
@@ -141,14 +144,14 @@ impl Summary {
                     format: i.format,
                     messages_read: i.read,
                     messages_kept: i.kept,
-                    excluded: i.excluded,
+                    excluded: i.excluded_total(),
                     skipped: i.skipped.len() as u64,
                     problem: i.problem.clone(),
                 })
                 .collect(),
             messages_read: sum(|i| i.read),
             duplicates,
-            excluded: sum(|i| i.excluded),
+            excluded: sum(|i| i.excluded_total()),
             skipped: ingested.skipped_by_reason(),
             messages: messages.len() as u64,
             undated: messages.iter().filter(|m| m.timestamp.is_none()).count() as u64,
@@ -180,6 +183,7 @@ impl Summary {
                 undated_pairs: metrics.unclassified,
                 automated_pairs: metrics.automated_pairs,
                 automated_messages: messages.iter().filter(|m| m.automated).count() as u64,
+                excluded_by_reason: ingested.excluded_by_reason(),
                 skipped_examples: ingested
                     .inputs
                     .iter()

@@ -69,7 +69,8 @@ impl<'a> Ids<'a> {
                 (Kind::Log, Some(conversation)) => {
                     ids.log.entry((conversation, id)).or_insert(i as MessageIdx)
                 }
-                (Kind::Log, None) => continue,
+                // Calls and meetings neither answer nor are answered.
+                (Kind::Log, None) | (Kind::Event, _) => continue,
             };
         }
         ids
@@ -80,7 +81,7 @@ impl<'a> Ids<'a> {
         match (m.kind, m.conversation.as_deref()) {
             (Kind::Email, _) => self.mail.get(id).copied(),
             (Kind::Log, Some(conversation)) => self.log.get(&(conversation, id)).copied(),
-            (Kind::Log, None) => None,
+            (Kind::Log, None) | (Kind::Event, _) => None,
         }
     }
 }

@@ -108,7 +108,7 @@ proptest! {
         let path = dir.path().join("random.mbox");
         std::fs::File::create(&path).unwrap().write_all(&render(&specs)).unwrap();
 
-        let ingested = commlens::ingest::read_all(vec![path]);
+        let ingested = commlens::ingest::read_all(vec![path], &Default::default());
         let input = &ingested.inputs[0];
         prop_assert_eq!(input.problem.as_deref(), None);
         prop_assert_eq!(input.read, specs.len() as u64, "every message written is read once");
