@@ -37,7 +37,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let messages = std::mem::take(&mut ingested.messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
-    let metrics = metrics::compute(&table.messages, &threads, &config.metrics)?;
+    let metrics = metrics::compute(&table.messages, &table.events, &threads, &config.metrics)?;
     let charts = report::charts::charts(&metrics, config.metrics.tz.name());
     let sources: Vec<String> = ingested
         .inputs
@@ -50,7 +50,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     } else {
         metrics::tables(&table.messages, &threads, &sources, &config.metrics, &formats)?
     };
-    let summary = report::Summary::new(config, &ingested, &table.messages, table.duplicates, metrics);
+    let summary = report::Summary::new(config, &ingested, &table, metrics);
     let written = report::write(&summary, &charts, tables, config.outputs, &config.out)?;
     if !config.quiet {
         print!(

@@ -20,7 +20,7 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn counts(&self, t: Option<i64>) -> bool {
+    pub fn counts(&self, t: Option<i64>) -> bool {
         match (self.since.is_some() || self.until.is_some(), t) {
             (false, _) => true,
             (true, None) => false,
@@ -83,7 +83,7 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
 
 /// The ISO week (UTC) of an instant as a number, `202401`: cheap to
 /// group by; `week_label` names it.
-fn week_number(ms: i64) -> u32 {
+pub fn week_number(ms: i64) -> u32 {
     DateTime::from_timestamp_millis(ms).map_or(0, |t| {
         let week = t.iso_week();
         week.year() as u32 * 100 + week.week()

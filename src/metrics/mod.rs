@@ -8,6 +8,7 @@ mod first_response;
 mod frame;
 mod responses;
 mod sessions;
+mod sync_time;
 mod tables;
 mod turns;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use frame::Scope;
+pub use sync_time::{Hours, SyncTime};
 pub use tables::{TableFormat, tables};
 pub use turns::Turns;
 
@@ -128,10 +130,18 @@ pub struct Metrics {
     pub response_times_s: Vec<f64>,
     /// Counted messages by weekday (Monday first) and hour, in `Settings::tz`.
     pub activity: [[u64; 24]; 7],
+    /// Calls and meetings.
+    pub sync_time: SyncTime,
 }
 
-/// Computes every figure over the message table.
-pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> PolarsResult<Metrics> {
+/// Computes every figure over the message table; calls and meetings
+/// (`events`) count as synchronous time only.
+pub fn compute(
+    messages: &[Message],
+    events: &[Message],
+    threads: &Threads,
+    settings: &Settings,
+) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
     let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
     // Materialized once: every figure below reads it.
@@ -204,6 +214,7 @@ pub fn compute(messages: &[Message], threads: &Threads, settings: &Settings) -> 
         direction,
         response_times_s,
         activity,
+        sync_time: sync_time::compute(events, &settings.scope),
     })
 }
 
@@ -357,7 +368,7 @@ mod tests {
             scope: Scope::default(),
             tz: chrono_tz::UTC,
         };
-        compute(&messages, &threads, &settings).expect("metrics compute")
+        compute(&messages, &[], &threads, &settings).expect("metrics compute")
     }
 
     #[test]

@@ -10,9 +10,11 @@ pub mod subject;
 use crate::model::{Kind, Message};
 use foldhash::HashSet;
 
-/// The kept messages in read order, and how many duplicates were dropped.
+/// The kept rows in read order, messages apart from calls and meetings
+/// (which answer nothing), and how many duplicates were dropped.
 pub struct Table {
     pub messages: Vec<Message>,
+    pub events: Vec<Message>,
     pub duplicates: u64,
 }
 
@@ -37,9 +39,12 @@ pub fn dedup(mut messages: Vec<Message>) -> Table {
     let before = messages.len();
     let mut keep = keep.into_iter();
     messages.retain(|_| keep.next().unwrap_or(true));
+    let duplicates = (before - messages.len()) as u64;
+    let (events, messages) = messages.into_iter().partition(|m| m.kind == Kind::Event);
     Table {
-        duplicates: (before - messages.len()) as u64,
         messages,
+        events,
+        duplicates,
     }
 }
 

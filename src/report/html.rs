@@ -8,6 +8,7 @@ use super::Summary;
 use super::charts::Chart;
 use super::terminal::duration;
 use crate::metrics::{Distribution, Group, ResponseStats};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// How many people the per-person table lists.
@@ -97,7 +98,13 @@ fn headline(h: &mut String, s: &Summary) {
             "of turns answered within 1 h".to_string(),
         ),
     ];
-    for (value, label) in cards {
+    let sync_time = (s.sync_time.total.events > 0).then(|| {
+        (
+            hours(s.sync_time.total.hours),
+            format!("in {} calls and meetings", s.sync_time.total.events),
+        )
+    });
+    for (value, label) in cards.into_iter().chain(sync_time) {
         let _ = writeln!(
             h,
             "<div class=\"card\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
@@ -163,24 +170,35 @@ fn answered(h: &mut String, s: &Summary) {
 fn tables(h: &mut String, s: &Summary) {
     let group_header = "<tr><th></th><th>responses</th><th>median</th><th>p90</th><th>synchronous</th>\
                         <th>messages</th><th>in live sessions</th></tr>\n";
-    let group_row = |h: &mut String, key: &str, g: &Group| {
+    let group_cells = |g: &Group| {
         let d = &g.responses.response_time_s;
-        let cells = [
+        vec![
             g.responses.responses.to_string(),
             time(d.p50),
             time(d.p90),
             percent(g.responses.response_sync_ratio),
             g.messages.messages.to_string(),
             percent(g.messages.sync_message_share),
-        ];
-        named_row(h, key, &cells);
+        ]
     };
     h.push_str("<section id=\"channels\"><h2>Per channel</h2><table>\n");
     h.push_str(group_header);
     for (channel, g) in &s.by_channel {
-        group_row(h, channel, g);
+        named_row(h, channel, &group_cells(g));
     }
     h.push_str("</table></section>\n");
+    let events = &s.sync_time;
+    if events.total.events > 0 {
+        h.push_str(
+            "<section id=\"sync-time\"><h2>Calls and meetings</h2><p class=\"muted\">Synchronous by \
+             nature: counted by how long they took, apart from the message figures.</p><table>\n\
+             <tr><th></th><th>calls or meetings</th><th>hours</th></tr>\n",
+        );
+        for (channel, t) in &events.by_channel {
+            named_row(h, channel, &[t.events.to_string(), hours(t.hours)]);
+        }
+        h.push_str("</table></section>\n");
+    }
 
     if let Some(d) = &s.direction {
         h.push_str("<section id=\"direction\"><h2>Me</h2><table>\n<tr><th></th><th>responses</th><th>median</th><th>p90</th><th>synchronous</th></tr>\n");
@@ -220,11 +238,29 @@ fn tables(h: &mut String, s: &Summary) {
         named_row(h, who, &cells);
     }
     h.push_str("</table></section>\n<section id=\"weeks\"><h2>Per week</h2><table>\n");
-    h.push_str(group_header);
-    for (week, g) in &s.by_week {
-        group_row(h, week, g);
+    // Weeks with calls or meetings gain a column, and weeks with only
+    // those a row.
+    let with_events = events.total.events > 0;
+    h.push_str(group_header.strip_suffix("</tr>\n").unwrap_or(group_header));
+    if with_events {
+        h.push_str("<th>hours in calls and meetings</th>");
+    }
+    h.push_str("</tr>\n");
+    let weeks: BTreeSet<&String> = s.by_week.keys().chain(events.by_week.keys()).collect();
+    let no_messages = Group::default();
+    for week in weeks {
+        let mut cells = group_cells(s.by_week.get(week).unwrap_or(&no_messages));
+        if with_events {
+            cells.push(hours(events.by_week.get(week).map_or(0.0, |t| t.hours)));
+        }
+        named_row(h, week, &cells);
     }
     h.push_str("</table></section>\n");
+}
+
+/// Hours to one decimal: `12.5 h`.
+fn hours(value: f64) -> String {
+    format!("{value:.1} h")
 }
 
 /// A table row: an escaped name, then cells of figures.
@@ -260,12 +296,15 @@ fn quality(h: &mut String, s: &Summary) {
          <tr><td>skipped</td><td>{}</td></tr>\n",
         s.messages_read, s.messages, s.duplicates, s.excluded, skipped
     );
-    for (reason, n) in &s.skipped {
-        let _ = writeln!(
-            h,
-            "<tr><td>&nbsp;&nbsp;skipped: {}</td><td>{n}</td></tr>",
-            esc(reason)
-        );
+    let reasons = [("excluded", &q.excluded_by_reason), ("skipped", &s.skipped)];
+    for (what, by_reason) in reasons {
+        for (reason, n) in by_reason {
+            let _ = writeln!(
+                h,
+                "<tr><td>&nbsp;&nbsp;{what}: {}</td><td>{n}</td></tr>",
+                esc(&reason.replace('_', " "))
+            );
+        }
     }
     for (source, n) in &q.date_sources {
         let name = serde_json::to_value(source)

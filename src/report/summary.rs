@@ -3,8 +3,9 @@
 
 use crate::config::Config;
 use crate::ingest::{Format, Ingested};
-use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, Turns};
-use crate::model::{DateSource, Message, rfc3339};
+use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, SyncTime, Turns};
+use crate::model::{DateSource, rfc3339};
+use crate::normalize::Table;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,7 +26,8 @@ pub struct Summary {
     pub excluded: u64,
     /// Messages that could not be parsed, by reason.
     pub skipped: BTreeMap<String, u64>,
-    /// Messages kept.
+    /// Rows kept: messages, and calls and meetings (`sync_time.events`
+    /// counts those in the period).
     pub messages: u64,
     /// Kept messages without a plausible date.
     pub undated: u64,
@@ -44,6 +46,8 @@ pub struct Summary {
     pub response_sync_ratio: Option<f64>,
     pub live_session_messages: u64,
     pub sync_message_share: Option<f64>,
+    /// Calls and meetings: synchronous by nature, measured in hours.
+    pub sync_time: SyncTime,
 
     pub buckets: Vec<Bucket>,
     pub turns: Turns,
@@ -110,16 +114,11 @@ pub struct SkipOut {
 const SKIPPED_EXAMPLES: usize = 20;
 
 impl Summary {
-    pub fn new(
-        config: &Config,
-        ingested: &Ingested,
-        messages: &[Message],
-        duplicates: u64,
-        metrics: Metrics,
-    ) -> Summary {
+    pub fn new(config: &Config, ingested: &Ingested, table: &Table, metrics: Metrics) -> Summary {
+        let messages = &table.messages;
         let path = |source: u32| ingested.inputs[source as usize].path.display().to_string();
         let mut date_sources = BTreeMap::new();
-        for m in messages {
+        for m in messages.iter().chain(&table.events) {
             *date_sources.entry(m.date_source).or_insert(0) += 1;
         }
         let sum = |f: fn(&crate::ingest::Input) -> u64| ingested.inputs.iter().map(f).sum::<u64>();
@@ -150,10 +149,10 @@ impl Summary {
                 })
                 .collect(),
             messages_read: sum(|i| i.read),
-            duplicates,
+            duplicates: table.duplicates,
             excluded: sum(|i| i.excluded_total()),
             skipped: ingested.skipped_by_reason(),
-            messages: messages.len() as u64,
+            messages: (messages.len() + table.events.len()) as u64,
             undated: messages.iter().filter(|m| m.timestamp.is_none()).count() as u64,
             messages_in_period: overall.messages.messages,
             timed_messages: overall.messages.timed_messages,
@@ -167,6 +166,7 @@ impl Summary {
             response_sync_ratio: overall.responses.response_sync_ratio,
             live_session_messages: overall.messages.live_session_messages,
             sync_message_share: overall.messages.sync_message_share,
+            sync_time: metrics.sync_time,
             buckets: metrics.buckets,
             turns: metrics.turns,
             turns_by_channel: metrics.turns_by_channel,

@@ -67,6 +67,15 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             percent(s.turns.answered_within.get("1h").copied().flatten())
         ),
     );
+    if s.sync_time.total.events > 0 {
+        line(
+            "Calls, meetings",
+            format!(
+                "{} taking {:.1} h",
+                s.sync_time.total.events, s.sync_time.total.hours
+            ),
+        );
+    }
     if let Some(d) = &s.direction {
         line(
             "I answered",
