@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dataset;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
@@ -19,7 +20,7 @@ pub mod report;
 pub mod thread;
 
 use anyhow::Result;
-use config::Config;
+use config::{Config, IngestConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -33,7 +34,10 @@ pub struct Outcome {
 
 /// Runs the whole pipeline for one checked configuration.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let mut ingested = ingest::read_all(config.files.clone(), &config.ingest);
+    let mut ingested = match &config.from {
+        Some(dataset) => dataset::read(dataset)?,
+        None => ingest::read_all(config.files.clone(), &config.ingest),
+    };
     let messages = std::mem::take(&mut ingested.messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
@@ -62,6 +66,28 @@ pub fn run(config: &Config) -> Result<Outcome> {
         written,
         problems: problems(&ingested),
     })
+}
+
+/// Runs the ingest stage alone and writes its rows into a dataset folder
+/// (see `dataset`). Inputs are parsed in parallel, a batch at a time, so
+/// memory holds one batch, not every input.
+pub fn ingest(config: &IngestConfig) -> Result<Outcome> {
+    let batch = rayon::current_num_threads();
+    let (mut written, mut problems, mut messages) = (Vec::new(), Vec::new(), 0);
+    for files in config.files.chunks(batch) {
+        let ingested = ingest::read_all(files.to_vec(), &config.ingest);
+        messages += ingested.messages.len();
+        written.extend(dataset::write(&config.to, &ingested)?);
+        problems.extend(self::problems(&ingested));
+    }
+    if !config.quiet {
+        println!(
+            "ingested {messages} messages from {} input(s) into {}",
+            config.files.len(),
+            config.to.display()
+        );
+    }
+    Ok(Outcome { written, problems })
 }
 
 /// A line for each input that could not be used, or not whole.

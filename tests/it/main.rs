@@ -4,6 +4,7 @@
 mod accounting; // the accounting identity on random mailboxes (proptest)
 mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod cli; // arguments, exit codes, quiet runs, bad input
+mod dataset; // ingest to a Parquet dataset, report --from it: the same summary
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
 mod formats; // tests/fixtures/formats: every export format, by hand
 mod logs; // CSV message logs, alone and beside mail
