@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""The METRICS.md figures of a commlens message dataset, on Apache Spark.
+
+usage: python3 spark/metrics.py [--master URL] [--sync-threshold SECONDS] DATASET OUTDIR
+       spark-submit [--master URL] spark/metrics.py DATASET OUTDIR
+
+DATASET is a folder written by `commlens ingest INPUT... --to DATASET` (on
+shared storage or an object store: any path Spark reads). The job writes
+OUTDIR/summary.json (on the driver) with the keys of METRICS.md section 5,
+the figures `commlens report --from DATASET` gives: the same definitions,
+computed with the DataFrame API so that they scale out with the cluster.
+
+Read order, which decides duplicates and ties, is the inputs sorted by
+path (as a folder input gives them), then the rows of each in file order.
+Plain PySpark: no packages beyond it.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+SCHEMA_VERSION = 1
+SUBJECT_WINDOW_MS = 30 * 86_400_000
+# Read order as one number: the input's rank, then the row within it.
+ROW_BITS = 40
+
+# The columns of a data file (src/dataset.rs), named so that Spark reads no
+# footer to learn them.
+ROW_SCHEMA = ('source string, row long, kind string, channel string, conversation string, '
+              'message_id string, parent_id string, references array<string>, has_link_ids boolean, '
+              'timestamp_ms long, date_source string, sender string, recipients array<string>, '
+              'subject string, subject_key string, automated boolean, labels array<string>, '
+              'bytes long, duration_ms long')
+
+# Pair classes, in the order METRICS.md section 3 applies the rules.
+FOLLOW_UP, UNCLASSIFIED, CLOCK_SKEW, AUTOMATED, RESPONSE = range(1, 6)
+
+
+def read_manifests(spark, dataset):
+    """The manifests of the dataset's inputs, in read order."""
+    # `wholetext`: one row per file, read by Spark so any file system works.
+    texts = spark.read.text(os.path.join(dataset, '*.json'), wholetext=True).collect()
+    manifests = [json.loads(row.value) for row in texts]
+    if not manifests:
+        raise SystemExit('%s: no dataset here; write one with commlens ingest INPUT... --to %s'
+                         % (dataset, dataset))
+    for m in manifests:
+        if m['schema_version'] != SCHEMA_VERSION:
+            raise SystemExit('%s: schema version %s, this job reads %d; ingest again'
+                             % (m['source'], m['schema_version'], SCHEMA_VERSION))
+    return sorted(manifests, key=lambda m: path_order(m['source']))
+
+
+def path_order(path):
+    """A sort key that orders paths component by component, as Rust's Path
+    does (so `x/b` comes before `x-a`, as a folder lists them)."""
+    parts = path.split('/')
+    key = [(0, '')] if path.startswith('/') else []
+    for i, part in enumerate(parts):
+        if part == '' or (part == '.' and i > 0):
+            continue  # Rust skips repeated separators and inner `.`
+        key.append({'.': (1, ''), '..': (2, '')}.get(part, (3, part)))
+    return key
+
+
+def read_rows(spark, dataset, manifests):
+    """Every row of the dataset with `seq`, its place in read order."""
+    order = spark.createDataFrame(
+        [(m['source'], i) for i, m in enumerate(manifests)], 'source string, input long')
+    paths = [os.path.join(dataset, m['data']) for m in manifests]
+    return (spark.read.schema(ROW_SCHEMA).parquet(*paths)
+            .join(F.broadcast(order), 'source')
+            .withColumn('seq', F.shiftleft('input', ROW_BITS) + F.col('row'))
+            .withColumnRenamed('timestamp_ms', 'ts'))
+
+
+def mark_duplicates(rows):
+    """`duplicate`: whether an earlier row read has the same id: mail by
+    message_id, log rows and events by (conversation, message_id). Rows
+    without an id are never duplicates."""
+    scope = F.when(F.col('kind') == 'email', F.lit(None)).otherwise(F.col('conversation'))
+    first = Window.partitionBy('kind', scope, 'message_id').orderBy('seq')
+    return rows.withColumn('duplicate', F.col('message_id').isNotNull() & (F.row_number().over(first) > 1))
+
+
+def components(edges):
+    """Connected components of an undirected graph given as (a, b) string
+    pairs: (vertex, label), one label per component. Min-label propagation
+    over DataFrame joins, with pointer jumping so that long chains (a
+    subject answered every day) settle in a few rounds, not one per link."""
+    edges = (edges.union(edges.select(F.col('b').alias('a'), F.col('a').alias('b')))
+             .filter('a != b').distinct().localCheckpoint())
+    labels = (edges.groupBy(F.col('a').alias('v')).agg(F.min('b').alias('l'))
+              .select('v', F.least('v', 'l').alias('l')).localCheckpoint())
+    while True:
+        neighbours = (edges.join(labels.withColumnRenamed('v', 'b'), 'b')
+                      .groupBy(F.col('a').alias('v')).agg(F.min('l').alias('nl')))
+        lowered = (labels.join(neighbours, 'v')
+                   .select('v', F.least('l', 'nl').alias('l')))
+        # A label is a vertex of the same component: take that vertex's label.
+        jumped = (lowered.alias('x')
+                  .join(lowered.alias('y'), F.col('x.l') == F.col('y.v'))
+                  .select(F.col('x.v').alias('v'), F.col('y.l').alias('l'))
+                  .localCheckpoint())
+        changed = (jumped.join(labels.withColumnRenamed('l', 'old'), 'v')
+                   .filter('l != old').count())
+        labels = jumped
+        if changed == 0:
+            return labels
+
+
+def conversations(messages):
+    """`conv`: the conversation key of each message. Mail: the connected
+    component of its Message-ID, parent and References (ids missing from
+    the data still link), joined by subject where it names no id; a named
+    conversation (a log's, Gmail's X-GM-THRID) wins."""
+    email = messages.filter("kind = 'email'").withColumn(
+        'node', F.when(F.col('message_id').isNotNull(), F.concat(F.lit('i'), 'message_id'))
+        .otherwise(F.concat(F.lit('s'), F.col('seq').cast('string'))))
+    linked = F.concat(
+        F.when(F.col('parent_id').isNotNull(), F.array('parent_id')).otherwise(F.array()),
+        F.coalesce('references', F.array()))
+    id_edges = (email.select('node', F.explode(linked).alias('id'))
+                .select(F.col('node').alias('a'), F.concat(F.lit('i'), 'id').alias('b')))
+    # METRICS.md 2: the latest earlier timed message with the same subject,
+    # at most 30 days back, linked or not.
+    latest = Window.partitionBy('subject_key').orderBy('ts', 'seq')
+    subject_edges = (email.filter("subject_key != '' AND ts IS NOT NULL")
+                     .select('node', 'ts', 'has_link_ids',
+                             F.lag('node').over(latest).alias('prev_node'),
+                             F.lag('ts').over(latest).alias('prev_ts'))
+                     .filter(~F.col('has_link_ids') & F.col('prev_node').isNotNull()
+                             & (F.col('ts') - F.col('prev_ts') <= SUBJECT_WINDOW_MS))
+                     .select(F.col('node').alias('a'), F.col('prev_node').alias('b')))
+    labels = components(id_edges.union(subject_edges))
+    thread = (email.join(labels.withColumnRenamed('v', 'node'), 'node', 'left')
+              .select('seq', F.coalesce('l', 'node').alias('component')))
+    conv = (F.when(F.col('conversation').isNotNull(), F.concat_ws('\0', 'kind', F.lit('n'), 'conversation'))
+            .when(F.col('kind') == 'email', F.concat_ws('\0', F.lit('c'), 'component'))
+            .otherwise(F.concat_ws('\0', F.lit('r'), F.col('seq').cast('string'))))
+    return messages.join(thread, 'seq', 'left').withColumn('conv', conv).drop('component')
+
+
+def parents(messages):
+    """`parent`: the seq of the message each one answers. Mail: its
+    parent_id, anywhere; log rows: their parent_id in their own
+    conversation, else (none named) the previous timed row there."""
+    ids = messages.filter('message_id IS NOT NULL').select(
+        F.col('seq').alias('p'), F.col('kind').alias('p_kind'),
+        F.col('conversation').alias('p_conversation'), F.col('message_id').alias('parent_id'))
+    mail = (messages.filter("kind = 'email' AND parent_id IS NOT NULL").select('seq', 'parent_id')
+            .join(ids.filter("p_kind = 'email'"), 'parent_id'))
+    log = (messages.filter("kind = 'log' AND conversation IS NOT NULL AND parent_id IS NOT NULL")
+           .select('seq', 'conversation', 'parent_id')
+           .join(ids.filter("p_kind = 'log'").withColumnRenamed('p_conversation', 'conversation'),
+                 ['conversation', 'parent_id']))
+    explicit = (mail.select('seq', 'p').union(log.select('seq', 'p'))
+                .filter('p != seq')  # a message naming itself has no parent
+                .select('seq', F.col('p').alias('explicit')))
+    turn = Window.partitionBy('conversation').orderBy('ts', 'seq')
+    inferred = (messages.filter("kind = 'log' AND conversation IS NOT NULL AND ts IS NOT NULL")
+                .select('seq', 'parent_id', F.lag('seq').over(turn).alias('previous'))
+                .filter('parent_id IS NULL AND previous IS NOT NULL')
+                .select('seq', F.col('previous').alias('inferred')))
+    return (messages.join(explicit, 'seq', 'left').join(inferred, 'seq', 'left')
+            .withColumn('parent', F.coalesce('explicit', 'inferred')).drop('explicit', 'inferred'))
+
+
+def pairs(messages):
+    """Each message with a parent in the data, its parent's columns as p_*,
+    its class and `rt`, the response time in seconds (responses only)."""
+    parent = messages.select(F.col('seq').alias('parent'), F.col('sender').alias('p_sender'),
+                             F.col('ts').alias('p_ts'), F.col('automated').alias('p_automated'))
+    cls = (F.when(F.col('sender') == F.col('p_sender'), FOLLOW_UP)
+           .when(F.col('ts').isNull() | F.col('p_ts').isNull(), UNCLASSIFIED)
+           .when(F.col('ts') < F.col('p_ts'), CLOCK_SKEW)
+           .when(F.col('automated') | F.col('p_automated'), AUTOMATED)
+           .otherwise(RESPONSE))
+    return (messages.filter('parent IS NOT NULL').join(parent, 'parent')
+            .withColumn('class', cls)
+            .withColumn('rt', F.when(F.col('class') == RESPONSE, (F.col('ts') - F.col('p_ts')) / 1000.0)))
+
+
+def distribution(values, column):
+    """count, mean, p50, p90, p99, max of `column`, percentiles by linear
+    interpolation between closest ranks (numpy's default), exact: the
+    values at ranks floor((n-1)p) and the one after, from a row_number."""
+    ranked = (values.select(F.col(column).alias('x')).filter('x IS NOT NULL')
+              .withColumn('rank', F.row_number().over(Window.orderBy('x')) - 1)
+              .withColumn('n', F.count('*').over(Window.partitionBy())))
+    aggregates = [F.count('x').alias('count'), F.avg('x').alias('mean'), F.max('x').alias('max')]
+    for p in (50, 90, 99):
+        position = (F.col('n') - 1) * (p / 100.0)
+        low = F.floor(position)
+        aggregates += [
+            F.max(F.when(F.col('rank') == low, F.col('x'))).alias('lo%d' % p),
+            F.max(F.when(F.col('rank') == F.least(low + 1, F.col('n') - 1), F.col('x'))).alias('hi%d' % p),
+            F.max(position - low).alias('frac%d' % p),
+        ]
+    row = ranked.agg(*aggregates).collect()[0]
+    out = {'count': row['count'], 'mean': row['mean'], 'max': row['max']}
+    for p in (50, 90, 99):
+        lo, hi, frac = row['lo%d' % p], row['hi%d' % p], row['frac%d' % p]
+        out['p%d' % p] = None if lo is None else lo + (hi - lo) * frac
+    return out
+
+
+def live_session_messages(messages, sync_ms):
+    """Messages in live sessions: maximal runs of timed messages in one
+    conversation, by (timestamp, read order), every gap at most T_sync,
+    with at least 3 messages and 2 senders."""
+    order = Window.partitionBy('conv').orderBy('ts', 'seq')
+    starts = F.when(F.col('ts') - F.lag('ts').over(order) <= sync_ms, 0).otherwise(1)
+    runs = (messages.filter('ts IS NOT NULL').select('conv', 'ts', 'seq', 'sender')
+            .withColumn('session', F.sum(starts).over(order))
+            .groupBy('conv', 'session')
+            .agg(F.count('*').alias('n'), F.countDistinct('sender').alias('senders')))
+    return runs.filter('n >= 3 AND senders >= 2').agg(F.sum('n')).collect()[0][0] or 0
+
+
+def first_response_times(messages, pairs_):
+    """Per conversation: from its earliest timed message F to the earliest
+    response by someone other than F's sender; none when F is automated."""
+    first = Window.partitionBy('conv').orderBy('ts', 'seq')
+    openers = (messages.filter('ts IS NOT NULL')
+               .withColumn('k', F.row_number().over(first)).filter('k = 1')
+               .select('conv', F.col('ts').alias('f_ts'), F.col('sender').alias('f_sender'),
+                       F.col('automated').alias('f_automated')))
+    return (pairs_.filter(F.col('class') == RESPONSE).select('conv', 'sender', 'ts')
+            .join(openers, 'conv')
+            .filter((F.col('sender') != F.col('f_sender')) & ~F.col('f_automated'))
+            .groupBy('conv').agg(((F.min('ts') - F.min('f_ts')) / 1000.0).alias('s')))
+
+
+def ratio(numerator, denominator):
+    return numerator / denominator if denominator else None
+
+
+def summarize(spark, dataset, sync_threshold_s=300.0):
+    """The summary.json figures of one dataset, as a dict."""
+    manifests = read_manifests(spark, dataset)
+    rows = mark_duplicates(read_rows(spark, dataset, manifests)).localCheckpoint()
+    # Calls and meetings neither answer nor are answered.
+    messages = rows.filter("NOT duplicate AND kind != 'event'")
+    messages = parents(conversations(messages)).localCheckpoint()
+    pairs_ = pairs(messages).localCheckpoint()
+
+    def count(condition):
+        return F.sum(F.when(condition, 1).otherwise(0))
+
+    message = F.col('kind') != 'event'
+    counts = rows.agg(count(F.col('duplicate')).alias('duplicates'),
+                      count(~F.col('duplicate')).alias('kept'),
+                      count(~F.col('duplicate') & message & F.col('ts').isNull()).alias('undated'),
+                      count(~F.col('duplicate') & message & F.col('ts').isNotNull()).alias('timed'),
+                      ).collect()[0]
+    threads = messages.agg(F.countDistinct('conv')).collect()[0][0]
+    classes = pairs_.agg(*[count(F.col('class') == c).alias(str(c)) for c in range(1, 6)],
+                         count(F.col('rt') <= sync_threshold_s).alias('sync')).collect()[0]
+    response_times = distribution(pairs_, 'rt')
+    live = live_session_messages(messages, round(sync_threshold_s * 1000))
+    first = distribution(first_response_times(messages, pairs_), 's')
+
+    skipped = {}
+    for m in manifests:
+        for s in m['skipped']:
+            skipped[s['reason']] = skipped.get(s['reason'], 0) + 1
+    timed = counts['timed'] or 0
+    sync = classes['sync'] or 0
+
+    def pairs_of(c):
+        return classes[str(c)] or 0
+
+    return {
+        'messages_read': sum(m['messages_read'] for m in manifests),
+        'duplicates': counts['duplicates'] or 0,
+        'excluded': sum(sum(m['excluded'].values()) for m in manifests),
+        'skipped': skipped,
+        'messages': counts['kept'] or 0,
+        'undated': counts['undated'] or 0,
+        'timed_messages': timed,
+        'threads': threads,
+        'responses': pairs_of(RESPONSE),
+        'follow_ups': pairs_of(FOLLOW_UP),
+        'clock_skew': pairs_of(CLOCK_SKEW),
+        'response_time_s': response_times,
+        'first_response_time_s': first,
+        'sync_responses': sync,
+        'response_sync_ratio': ratio(sync, response_times['count']),
+        'live_session_messages': live,
+        'sync_message_share': ratio(live, timed),
+        'data_quality': {
+            'clock_skew': pairs_of(CLOCK_SKEW),
+            'undated_pairs': pairs_of(UNCLASSIFIED),
+            'automated_pairs': pairs_of(AUTOMATED),
+        },
+        'settings': {'sync_threshold_s': sync_threshold_s, 'subject_window_days': 30},
+    }
+
+
+def session(master=None, app='commlens-metrics', shuffle_partitions=None):
+    """A Spark session; `shuffle_partitions` replaces Spark's 200, which
+    only a cluster needs."""
+    builder = SparkSession.builder.appName(app).config('spark.ui.showConsoleProgress', 'false')
+    if master:
+        builder = builder.master(master)
+    if shuffle_partitions:
+        builder = builder.config('spark.sql.shuffle.partitions', str(shuffle_partitions))
+    spark = builder.getOrCreate()
+    # WARN would repeat that a global window (percentiles) runs in one task.
+    spark.sparkContext.setLogLevel('ERROR')
+    return spark
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--master', help='Spark master URL, e.g. local[2] or spark://host:7077 '
+                                     '(default: what spark-submit says)')
+    ap.add_argument('--sync-threshold', type=float, default=300.0, metavar='SECONDS',
+                    help='responses at most this fast are synchronous (default 300)')
+    ap.add_argument('dataset', help='a folder written by commlens ingest')
+    ap.add_argument('outdir', help='where summary.json goes (on the driver)')
+    a = ap.parse_args(argv)
+    local = (a.master or '').startswith('local')
+    spark = session(a.master, shuffle_partitions=8 if local else None)
+    try:
+        summary = summarize(spark, a.dataset, a.sync_threshold)
+    finally:
+        spark.stop()
+    os.makedirs(a.outdir, exist_ok=True)
+    path = os.path.join(a.outdir, 'summary.json')
+    with open(path + '.tmp', 'w', encoding='utf-8') as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+        f.write('\n')
+    os.replace(path + '.tmp', path)
+    print('wrote %s' % path)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
