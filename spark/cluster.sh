@@ -17,6 +17,8 @@ out=$(realpath -m "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 spark_home=$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
 export SPARK_HOME=$spark_home
+# Master, workers and driver all talk over the loopback interface.
+export SPARK_LOCAL_IP=127.0.0.1
 logs=$out/cluster-logs
 mkdir -p "$logs"
 
@@ -53,6 +55,7 @@ done
 
 start=$(date +%s.%N)
 "$spark_home/bin/spark-submit" --master "$master" --total-executor-cores 2 --executor-memory 2g \
+  --conf spark.sql.shuffle.partitions=4 \
   "$here/metrics.py" "$dataset" "$out"
 end=$(date +%s.%N)
 echo "spark job on the standalone cluster (1 master, 2 workers): $(echo "$end - $start" | bc) s"

@@ -12,7 +12,9 @@ computed with the DataFrame API so that they scale out with the cluster.
 
 Read order, which decides duplicates and ties, is the inputs sorted by
 path (as a folder input gives them), then the rows of each in file order.
-Plain PySpark: no packages beyond it.
+`summarize` also takes several datasets at once and computes each one's
+figures in the same pass (ids, conversations and subjects never meet across
+datasets). Plain PySpark: no packages beyond it.
 """
 
 import argparse
@@ -20,13 +22,13 @@ import json
 import os
 import sys
 
+from functools import reduce
+
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 SCHEMA_VERSION = 1
 SUBJECT_WINDOW_MS = 30 * 86_400_000
-# Read order as one number: the input's rank, then the row within it.
-ROW_BITS = 40
 
 # The columns of a data file (src/dataset.rs), named so that Spark reads no
 # footer to learn them.
@@ -42,8 +44,8 @@ FOLLOW_UP, UNCLASSIFIED, CLOCK_SKEW, AUTOMATED, RESPONSE = range(1, 6)
 
 def read_manifests(spark, dataset):
     """The manifests of the dataset's inputs, in read order."""
-    # `wholetext`: one row per file, read by Spark so any file system works.
-    texts = spark.read.text(os.path.join(dataset, '*.json'), wholetext=True).collect()
+    # One row per file, read by Spark so that any file system works.
+    texts = spark.read.option('pathGlobFilter', '*.json').text(dataset, wholetext=True).collect()
     manifests = [json.loads(row.value) for row in texts]
     if not manifests:
         raise SystemExit('%s: no dataset here; write one with commlens ingest INPUT... --to %s'
@@ -67,15 +69,38 @@ def path_order(path):
     return key
 
 
-def read_rows(spark, dataset, manifests):
-    """Every row of the dataset with `seq`, its place in read order."""
-    order = spark.createDataFrame(
-        [(m['source'], i) for i, m in enumerate(manifests)], 'source string, input long')
-    paths = [os.path.join(dataset, m['data']) for m in manifests]
-    return (spark.read.schema(ROW_SCHEMA).parquet(*paths)
-            .join(F.broadcast(order), 'source')
-            .withColumn('seq', F.shiftleft('input', ROW_BITS) + F.col('row'))
+def read_rows(spark, datasets):
+    """Every row of the datasets with `ds`, its dataset's number, and
+    `seq`, its place in read order (over all of them), and the manifests
+    of each dataset's inputs."""
+    manifests, places, tables = [], [], []
+    seq = 0
+    for ds, dataset in enumerate(datasets):
+        manifests.append(read_manifests(spark, dataset))
+        for m in manifests[-1]:
+            places.append((ds, m['source'], seq))
+            seq += m['messages_kept']
+        paths = [os.path.join(dataset, m['data']) for m in manifests[-1]]
+        tables.append(spark.read.schema(ROW_SCHEMA).parquet(*paths).withColumn('ds', F.lit(ds)))
+    first_seq = spark.createDataFrame(places, 'ds int, source string, first_seq long')
+    rows = (reduce(DataFrame.unionByName, tables)
+            .join(F.broadcast(first_seq), ['ds', 'source'])
+            .withColumn('seq', F.col('first_seq') + F.col('row'))
             .withColumnRenamed('timestamp_ms', 'ts'))
+    return scope_ids(rows), manifests
+
+
+def scope_ids(rows):
+    """Prefixes every id, conversation and subject key with the dataset's
+    number, so that nothing links across datasets (null stays null, an
+    empty subject key stays empty: it joins nothing)."""
+    def scoped(c):
+        return F.concat(F.col('ds').cast('string'), F.lit('\0'), c)
+    return (rows.withColumns({name: scoped(F.col(name))
+                              for name in ('message_id', 'parent_id', 'conversation')})
+            .withColumn('references', F.transform('references', scoped))
+            .withColumn('subject_key', F.when(F.col('subject_key') == '', '')
+                        .otherwise(scoped(F.col('subject_key')))))
 
 
 def mark_duplicates(rows):
@@ -185,13 +210,14 @@ def pairs(messages):
             .withColumn('rt', F.when(F.col('class') == RESPONSE, (F.col('ts') - F.col('p_ts')) / 1000.0)))
 
 
-def distribution(values, column):
-    """count, mean, p50, p90, p99, max of `column`, percentiles by linear
-    interpolation between closest ranks (numpy's default), exact: the
-    values at ranks floor((n-1)p) and the one after, from a row_number."""
-    ranked = (values.select(F.col(column).alias('x')).filter('x IS NOT NULL')
-              .withColumn('rank', F.row_number().over(Window.orderBy('x')) - 1)
-              .withColumn('n', F.count('*').over(Window.partitionBy())))
+def distributions(values, column):
+    """Per dataset: count, mean, p50, p90, p99, max of `column`,
+    percentiles exact, by linear interpolation between closest ranks
+    (numpy's default): from the values at ranks floor((n-1)p) and the next."""
+    by_ds = Window.partitionBy('ds')
+    ranked = (values.select('ds', F.col(column).alias('x')).filter('x IS NOT NULL')
+              .withColumn('rank', F.row_number().over(by_ds.orderBy('x')) - 1)
+              .withColumn('n', F.count('*').over(by_ds)))
     aggregates = [F.count('x').alias('count'), F.avg('x').alias('mean'), F.max('x').alias('max')]
     for p in (50, 90, 99):
         position = (F.col('n') - 1) * (p / 100.0)
@@ -201,25 +227,29 @@ def distribution(values, column):
             F.max(F.when(F.col('rank') == F.least(low + 1, F.col('n') - 1), F.col('x'))).alias('hi%d' % p),
             F.max(position - low).alias('frac%d' % p),
         ]
-    row = ranked.agg(*aggregates).collect()[0]
-    out = {'count': row['count'], 'mean': row['mean'], 'max': row['max']}
-    for p in (50, 90, 99):
-        lo, hi, frac = row['lo%d' % p], row['hi%d' % p], row['frac%d' % p]
-        out['p%d' % p] = None if lo is None else lo + (hi - lo) * frac
+    out = {}
+    for row in ranked.groupBy('ds').agg(*aggregates).collect():
+        d = out[row['ds']] = {'count': row['count'], 'mean': row['mean'], 'max': row['max']}
+        for p in (50, 90, 99):
+            lo, hi, frac = row['lo%d' % p], row['hi%d' % p], row['frac%d' % p]
+            d['p%d' % p] = lo + (hi - lo) * frac
     return out
 
 
+EMPTY = {'count': 0, 'mean': None, 'p50': None, 'p90': None, 'p99': None, 'max': None}
+
+
 def live_session_messages(messages, sync_ms):
-    """Messages in live sessions: maximal runs of timed messages in one
-    conversation, by (timestamp, read order), every gap at most T_sync,
-    with at least 3 messages and 2 senders."""
+    """Per dataset, the messages in live sessions: maximal runs of timed
+    messages in one conversation, by (timestamp, read order), every gap at
+    most T_sync, with at least 3 messages and 2 senders."""
     order = Window.partitionBy('conv').orderBy('ts', 'seq')
     starts = F.when(F.col('ts') - F.lag('ts').over(order) <= sync_ms, 0).otherwise(1)
-    runs = (messages.filter('ts IS NOT NULL').select('conv', 'ts', 'seq', 'sender')
+    runs = (messages.filter('ts IS NOT NULL').select('ds', 'conv', 'ts', 'seq', 'sender')
             .withColumn('session', F.sum(starts).over(order))
-            .groupBy('conv', 'session')
+            .groupBy('ds', 'conv', 'session')
             .agg(F.count('*').alias('n'), F.countDistinct('sender').alias('senders')))
-    return runs.filter('n >= 3 AND senders >= 2').agg(F.sum('n')).collect()[0][0] or 0
+    return dict(runs.filter('n >= 3 AND senders >= 2').groupBy('ds').agg(F.sum('n')).collect())
 
 
 def first_response_times(messages, pairs_):
@@ -230,20 +260,20 @@ def first_response_times(messages, pairs_):
                .withColumn('k', F.row_number().over(first)).filter('k = 1')
                .select('conv', F.col('ts').alias('f_ts'), F.col('sender').alias('f_sender'),
                        F.col('automated').alias('f_automated')))
-    return (pairs_.filter(F.col('class') == RESPONSE).select('conv', 'sender', 'ts')
+    return (pairs_.filter(F.col('class') == RESPONSE).select('ds', 'conv', 'sender', 'ts')
             .join(openers, 'conv')
             .filter((F.col('sender') != F.col('f_sender')) & ~F.col('f_automated'))
-            .groupBy('conv').agg(((F.min('ts') - F.min('f_ts')) / 1000.0).alias('s')))
+            .groupBy('ds', 'conv').agg(((F.min('ts') - F.min('f_ts')) / 1000.0).alias('s')))
 
 
 def ratio(numerator, denominator):
     return numerator / denominator if denominator else None
 
 
-def summarize(spark, dataset, sync_threshold_s=300.0):
-    """The summary.json figures of one dataset, as a dict."""
-    manifests = read_manifests(spark, dataset)
-    rows = mark_duplicates(read_rows(spark, dataset, manifests)).localCheckpoint()
+def summarize(spark, datasets, sync_threshold_s=300.0):
+    """The summary.json figures of each dataset (folders), as dicts."""
+    rows, manifests = read_rows(spark, datasets)
+    rows = mark_duplicates(rows).localCheckpoint()
     # Calls and meetings neither answer nor are answered.
     messages = rows.filter("NOT duplicate AND kind != 'event'")
     messages = parents(conversations(messages)).localCheckpoint()
@@ -252,41 +282,48 @@ def summarize(spark, dataset, sync_threshold_s=300.0):
     def count(condition):
         return F.sum(F.when(condition, 1).otherwise(0))
 
-    message = F.col('kind') != 'event'
-    counts = rows.agg(count(F.col('duplicate')).alias('duplicates'),
-                      count(~F.col('duplicate')).alias('kept'),
-                      count(~F.col('duplicate') & message & F.col('ts').isNull()).alias('undated'),
-                      count(~F.col('duplicate') & message & F.col('ts').isNotNull()).alias('timed'),
-                      ).collect()[0]
-    threads = messages.agg(F.countDistinct('conv')).collect()[0][0]
-    classes = pairs_.agg(*[count(F.col('class') == c).alias(str(c)) for c in range(1, 6)],
-                         count(F.col('rt') <= sync_threshold_s).alias('sync')).collect()[0]
-    response_times = distribution(pairs_, 'rt')
+    def by_ds(frame, *aggregates):
+        return {row['ds']: row for row in frame.groupBy('ds').agg(*aggregates).collect()}
+
+    message = ~F.col('duplicate') & (F.col('kind') != 'event')
+    counts = by_ds(rows, count(F.col('duplicate')).alias('duplicates'),
+                   count(~F.col('duplicate')).alias('kept'),
+                   count(message & F.col('ts').isNull()).alias('undated'),
+                   count(message & F.col('ts').isNotNull()).alias('timed'))
+    threads = by_ds(messages, F.countDistinct('conv').alias('threads'))
+    classes = by_ds(pairs_, *[count(F.col('class') == c).alias(str(c)) for c in range(1, 6)],
+                    count(F.col('rt') <= sync_threshold_s).alias('sync'))
+    response_times = distributions(pairs_, 'rt')
     live = live_session_messages(messages, round(sync_threshold_s * 1000))
-    first = distribution(first_response_times(messages, pairs_), 's')
+    first = distributions(first_response_times(messages, pairs_), 's')
+    return [summary(manifests[ds], counts.get(ds), threads.get(ds), classes.get(ds),
+                    response_times.get(ds, EMPTY), first.get(ds, EMPTY), live.get(ds, 0), sync_threshold_s)
+            for ds in range(len(datasets))]
+
+
+def summary(manifests, counts, threads, classes, response_times, first, live, sync_threshold_s):
+    """One dataset's figures, keyed as in commlens's summary.json."""
+    def figure(row, key):
+        return (row[key] or 0) if row else 0
 
     skipped = {}
     for m in manifests:
         for s in m['skipped']:
             skipped[s['reason']] = skipped.get(s['reason'], 0) + 1
-    timed = counts['timed'] or 0
-    sync = classes['sync'] or 0
-
-    def pairs_of(c):
-        return classes[str(c)] or 0
-
+    timed, sync = figure(counts, 'timed'), figure(classes, 'sync')
+    pairs_of = {c: figure(classes, str(c)) for c in range(1, 6)}
     return {
         'messages_read': sum(m['messages_read'] for m in manifests),
-        'duplicates': counts['duplicates'] or 0,
+        'duplicates': figure(counts, 'duplicates'),
         'excluded': sum(sum(m['excluded'].values()) for m in manifests),
         'skipped': skipped,
-        'messages': counts['kept'] or 0,
-        'undated': counts['undated'] or 0,
+        'messages': figure(counts, 'kept'),
+        'undated': figure(counts, 'undated'),
         'timed_messages': timed,
-        'threads': threads,
-        'responses': pairs_of(RESPONSE),
-        'follow_ups': pairs_of(FOLLOW_UP),
-        'clock_skew': pairs_of(CLOCK_SKEW),
+        'threads': figure(threads, 'threads'),
+        'responses': pairs_of[RESPONSE],
+        'follow_ups': pairs_of[FOLLOW_UP],
+        'clock_skew': pairs_of[CLOCK_SKEW],
         'response_time_s': response_times,
         'first_response_time_s': first,
         'sync_responses': sync,
@@ -294,11 +331,11 @@ def summarize(spark, dataset, sync_threshold_s=300.0):
         'live_session_messages': live,
         'sync_message_share': ratio(live, timed),
         'data_quality': {
-            'clock_skew': pairs_of(CLOCK_SKEW),
-            'undated_pairs': pairs_of(UNCLASSIFIED),
-            'automated_pairs': pairs_of(AUTOMATED),
+            'clock_skew': pairs_of[CLOCK_SKEW],
+            'undated_pairs': pairs_of[UNCLASSIFIED],
+            'automated_pairs': pairs_of[AUTOMATED],
         },
-        'settings': {'sync_threshold_s': sync_threshold_s, 'subject_window_days': 30},
+        'settings': {'sync_threshold_s': sync_threshold_s, 'subject_window_days': SUBJECT_WINDOW_MS // 86_400_000},
     }
 
 
@@ -311,8 +348,7 @@ def session(master=None, app='commlens-metrics', shuffle_partitions=None):
     if shuffle_partitions:
         builder = builder.config('spark.sql.shuffle.partitions', str(shuffle_partitions))
     spark = builder.getOrCreate()
-    # WARN would repeat that a global window (percentiles) runs in one task.
-    spark.sparkContext.setLogLevel('ERROR')
+    spark.sparkContext.setLogLevel('WARN')
     return spark
 
 
@@ -328,13 +364,13 @@ def main(argv=None):
     local = (a.master or '').startswith('local')
     spark = session(a.master, shuffle_partitions=8 if local else None)
     try:
-        summary = summarize(spark, a.dataset, a.sync_threshold)
+        [figures] = summarize(spark, [a.dataset], a.sync_threshold)
     finally:
         spark.stop()
     os.makedirs(a.outdir, exist_ok=True)
     path = os.path.join(a.outdir, 'summary.json')
     with open(path + '.tmp', 'w', encoding='utf-8') as f:
-        json.dump(summary, f, indent=2, sort_keys=True)
+        json.dump(figures, f, indent=2, sort_keys=True)
         f.write('\n')
     os.replace(path + '.tmp', path)
     print('wrote %s' % path)

@@ -133,6 +133,7 @@ impl IngestConfig {
             ingest: crate::ingest::Options {
                 tz,
                 day_first: day_first(&args.date_order),
+                // The period is `report`'s to choose, later.
                 since: None,
                 until: None,
                 now: now(source_date_epoch()?),

@@ -3,7 +3,7 @@
 //! the fixtures, and every METRICS.md conformance case (when
 //! ../shared/conformance is there, as in CI).
 
-use crate::util::{BIN, fixture};
+use crate::util::{BIN, fixture, report};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -107,4 +107,22 @@ fn every_conformance_case_through_a_dataset_gives_the_same_summary() {
         .map(|input| input.display().to_string())
         .collect();
     assert!(differ.is_empty(), "summary.json differs for {differ:?}");
+}
+
+#[test]
+fn a_missing_dataset_or_inputs_beside_one_are_refused() {
+    let run = report(&["--from", "/nonexistent/dataset"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no such dataset folder"), "{}", run.stderr);
+    let dataset = tempfile::tempdir().unwrap();
+    let inputs = fixture("quirks.mbox");
+    let run = report(&[
+        "--from",
+        dataset.path().to_str().unwrap(),
+        inputs.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "--from and inputs: {}", run.stderr);
+    let run = report(&["--from", dataset.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "an empty folder");
+    assert!(run.stderr.contains("commlens ingest"), "{}", run.stderr);
 }
