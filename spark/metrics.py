@@ -114,28 +114,44 @@ def mark_duplicates(rows):
 
 def components(edges):
     """Connected components of an undirected graph given as (a, b) string
-    pairs: (vertex, label), one label per component. Min-label propagation
-    over DataFrame joins, with pointer jumping so that long chains (a
-    subject answered every day) settle in a few rounds, not one per link."""
-    edges = (edges.union(edges.select(F.col('b').alias('a'), F.col('a').alias('b')))
-             .filter('a != b').distinct().localCheckpoint())
-    labels = (edges.groupBy(F.col('a').alias('v')).agg(F.min('b').alias('l'))
-              .select('v', F.least('v', 'l').alias('l')).localCheckpoint())
+    pairs: (vertex, label), one label per component, for every vertex on
+    an edge. The alternating large-star / small-star algorithm (Kiveris et
+    al., "Connected Components in MapReduce and Beyond", 2014) in DataFrame
+    joins: each round turns the graph into shallower stars around the
+    least vertex of each component, in O(log² n) rounds even on long
+    chains, where plain label propagation takes a round per link.
+    Edges are kept as (a, b) with a > b."""
+    def canonical(pairs):
+        return (pairs.filter('a != b')
+                .select(F.greatest('a', 'b').alias('a'), F.least('a', 'b').alias('b')).distinct())
+
+    def both_ways(star):
+        return star.union(star.select(F.col('b').alias('a'), F.col('a').alias('b')))
+
+    def large_star(star):
+        # For each vertex: its larger neighbours link to the least of it
+        # and all its neighbours.
+        g = both_ways(star).withColumn('m', F.least('a', F.min('b').over(Window.partitionBy('a'))))
+        return canonical(g.filter('b > a').select(F.col('b').alias('a'), F.col('m').alias('b')))
+
+    def small_star(star):
+        # For each vertex: it and its smaller neighbours link to the least
+        # of them.
+        g = both_ways(star).filter('b < a').withColumn('m', F.min('b').over(Window.partitionBy('a')))
+        return canonical(g.select(F.col('b').alias('a'), F.col('m').alias('b'))
+                         .union(g.select('a', F.col('m').alias('b'))))
+
+    star = canonical(edges).localCheckpoint()
     while True:
-        neighbours = (edges.join(labels.withColumnRenamed('v', 'b'), 'b')
-                      .groupBy(F.col('a').alias('v')).agg(F.min('l').alias('nl')))
-        lowered = (labels.join(neighbours, 'v')
-                   .select('v', F.least('l', 'nl').alias('l')))
-        # A label is a vertex of the same component: take that vertex's label.
-        jumped = (lowered.alias('x')
-                  .join(lowered.alias('y'), F.col('x.l') == F.col('y.v'))
-                  .select(F.col('x.v').alias('v'), F.col('y.l').alias('l'))
-                  .localCheckpoint())
-        changed = (jumped.join(labels.withColumnRenamed('l', 'old'), 'v')
-                   .filter('l != old').count())
-        labels = jumped
+        settled = small_star(large_star(star)).localCheckpoint()
+        changed = (settled.withColumn('new', F.lit(1))
+                   .join(star.withColumn('old', F.lit(1)), ['a', 'b'], 'full_outer')
+                   .filter('new IS NULL OR old IS NULL').count())
+        star = settled
         if changed == 0:
-            return labels
+            # Stars now: each vertex is linked to its component's least only.
+            centres = star.select(F.col('b').alias('v'), F.col('b').alias('l'))
+            return star.select(F.col('a').alias('v'), F.col('b').alias('l')).union(centres).distinct()
 
 
 def conversations(messages):
@@ -151,16 +167,18 @@ def conversations(messages):
         F.coalesce('references', F.array()))
     id_edges = (email.select('node', F.explode(linked).alias('id'))
                 .select(F.col('node').alias('a'), F.concat(F.lit('i'), 'id').alias('b')))
-    # METRICS.md 2: the latest earlier timed message with the same subject,
-    # at most 30 days back, linked or not.
+    # METRICS.md 2: a message naming no id joins the latest earlier timed
+    # message with the same subject, at most 30 days back. In (subject,
+    # time) order those joins form runs; every message of a run links to
+    # the run's first, so that a subject answered daily for years is a star
+    # of depth one, not a chain that takes a round per link to label.
     latest = Window.partitionBy('subject_key').orderBy('ts', 'seq')
+    joins = (~F.col('has_link_ids') & F.lag('node').over(latest).isNotNull()
+             & (F.col('ts') - F.lag('ts').over(latest) <= SUBJECT_WINDOW_MS))
+    run = Window.partitionBy('subject_key', 'run').orderBy('ts', 'seq')
     subject_edges = (email.filter("subject_key != '' AND ts IS NOT NULL")
-                     .select('node', 'ts', 'has_link_ids',
-                             F.lag('node').over(latest).alias('prev_node'),
-                             F.lag('ts').over(latest).alias('prev_ts'))
-                     .filter(~F.col('has_link_ids') & F.col('prev_node').isNotNull()
-                             & (F.col('ts') - F.col('prev_ts') <= SUBJECT_WINDOW_MS))
-                     .select(F.col('node').alias('a'), F.col('prev_node').alias('b')))
+                     .withColumn('run', F.sum(F.when(joins, 0).otherwise(1)).over(latest))
+                     .select(F.col('node').alias('a'), F.first('node').over(run).alias('b')))
     labels = components(id_edges.union(subject_edges))
     thread = (email.join(labels.withColumnRenamed('v', 'node'), 'node', 'left')
               .select('seq', F.coalesce('l', 'node').alias('component')))

@@ -96,6 +96,24 @@ def compare(name, got, want):
     return bad
 
 
+def components_agree(metrics, spark):
+    """Connected components of a 500-link chain whose vertex names are in
+    shuffled order (the worst case for label propagation), a triangle and
+    a lone edge: three components, each with one label."""
+    import random
+    names = ['v%04d' % i for i in range(501)]
+    random.Random(7).shuffle(names)
+    edges = list(zip(names, names[1:])) + [('t1', 't2'), ('t2', 't3'), ('t3', 't1'), ('x', 'y')]
+    labels = dict(metrics.components(spark.createDataFrame(edges, 'a string, b string')).collect())
+    groups = {}
+    for vertex, label in labels.items():
+        groups.setdefault(label, set()).add(vertex)
+    want = sorted([sorted(names), ['t1', 't2', 't3'], ['x', 'y']])
+    if sorted(sorted(g) for g in groups.values()) != want or len(labels) != len(names) + 5:
+        return ['components: %d groups of sizes %s' % (len(groups), sorted(len(g) for g in groups.values()))]
+    return []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--bin', default=os.path.join(ROOT, 'target', 'release', 'commlens'))
@@ -118,8 +136,13 @@ def main():
         spark = metrics.session(a.master, 'commlens-spark-test', shuffle_partitions=2)
         try:
             summaries = metrics.summarize(spark, [os.path.join(tmp, name, 'dataset') for name, _ in cases])
+            bad = components_agree(metrics, spark)
         finally:
             spark.stop()
+        for line in bad:
+            print(line)
+        failed += bool(bad)
+        passed += not bad
         for (name, _path), got in zip(cases, summaries):
             with open(os.path.join(tmp, name, 'report', 'summary.json'), encoding='utf-8') as f:
                 want = json.load(f)
