@@ -55,6 +55,7 @@ done
 
 start=$(date +%s.%N)
 "$spark_home/bin/spark-submit" --master "$master" --total-executor-cores 2 --executor-memory 2g \
+  --conf spark.log.level=WARN \
   --conf spark.sql.shuffle.partitions=4 \
   "$here/metrics.py" "$dataset" "$out"
 end=$(date +%s.%N)
