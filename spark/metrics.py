@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """The METRICS.md figures of a commlens message dataset, on Apache Spark.
 
-usage: python3 spark/metrics.py [--master URL] [--sync-threshold SECONDS] DATASET OUTDIR
-       spark-submit [--master URL] spark/metrics.py DATASET OUTDIR
+usage: python3 spark/metrics.py [--master URL] [--sync-threshold SECONDS]
+                               [--ingest INPUT]... [--commlens PATH] DATASET OUTDIR
+       spark-submit [--master URL] spark/metrics.py [OPTIONS] DATASET OUTDIR
 
 DATASET is a folder written by `commlens ingest INPUT... --to DATASET` (on
 shared storage or an object store: any path Spark reads). The job writes
 OUTDIR/summary.json (on the driver) with the keys of METRICS.md section 5,
 the figures `commlens report --from DATASET` gives: the same definitions,
 computed with the DataFrame API so that they scale out with the cluster.
+
+With `--ingest INPUT` (repeatable), the job first runs `commlens ingest
+INPUT --to DATASET` for each input on the executors, one task per input,
+so that one spark-submit goes from mailboxes on shared storage to the
+summary; the commlens binary (`--commlens`) and the inputs must be at the
+same paths on every worker.
 
 Read order, which decides duplicates and ties, is the inputs sorted by
 path (as a folder input gives them), then the rows of each in file order.
@@ -357,6 +364,24 @@ def summary(manifests, counts, threads, classes, response_times, first, live, sy
     }
 
 
+def ingest(spark, commlens, inputs, dataset):
+    """Runs `commlens ingest INPUT --to DATASET` for each input, one Spark
+    task each. Returns a line per input that was skipped in whole or in
+    part; fails when a run could not write its files."""
+    def run(path):
+        import subprocess
+        proc = subprocess.run([commlens, 'ingest', path, '--to', dataset, '-q'],
+                              capture_output=True, text=True)
+        return path, proc.returncode, proc.stderr.strip()
+
+    problems = []
+    for path, code, stderr in spark.sparkContext.parallelize(inputs, len(inputs)).map(run).collect():
+        if code not in (0, 1):  # 1: written, but some input skipped
+            raise SystemExit('commlens ingest %s: exit %d: %s' % (path, code, stderr))
+        problems += stderr.splitlines()
+    return problems
+
+
 def session(master=None, app='commlens-metrics', shuffle_partitions=None):
     """A Spark session; `shuffle_partitions` replaces Spark's 200, which
     only a cluster needs."""
@@ -376,12 +401,19 @@ def main(argv=None):
                                      '(default: what spark-submit says)')
     ap.add_argument('--sync-threshold', type=float, default=300.0, metavar='SECONDS',
                     help='responses at most this fast are synchronous (default 300)')
+    ap.add_argument('--ingest', action='append', default=[], metavar='INPUT',
+                    help='first run commlens ingest on this input, on an executor (repeatable)')
+    ap.add_argument('--commlens', default='commlens', metavar='PATH',
+                    help='the commlens binary on every worker, for --ingest (default: on PATH)')
     ap.add_argument('dataset', help='a folder written by commlens ingest')
     ap.add_argument('outdir', help='where summary.json goes (on the driver)')
     a = ap.parse_args(argv)
     local = (a.master or '').startswith('local')
     spark = session(a.master, shuffle_partitions=8 if local else None)
     try:
+        if a.ingest:
+            for line in ingest(spark, a.commlens, a.ingest, a.dataset):
+                print(line, file=sys.stderr)
         [figures] = summarize(spark, [a.dataset], a.sync_threshold)
     finally:
         spark.stop()
