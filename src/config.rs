@@ -7,7 +7,7 @@ use crate::model::Millis;
 use crate::report::Outputs;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A checked `report` run.
 #[derive(Debug, Clone)]
@@ -62,14 +62,7 @@ impl Config {
         check_writable(&args.out)?;
         // A folder input may hold the output folder (`report .`): earlier
         // reports are not input.
-        let out = args
-            .out
-            .canonicalize()
-            .with_context(|| args.out.display().to_string())?;
-        let files = files
-            .into_iter()
-            .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&out)))
-            .collect();
+        let files = outside(files, &args.out)?;
         let generated_at = source_date_epoch()?;
         Ok(Config {
             files,
@@ -119,14 +112,7 @@ impl IngestConfig {
         let files = crate::ingest::list_files(&args.inputs)?;
         check_writable(&args.to)?;
         // A folder input may hold the dataset: its files are not input.
-        let to = args
-            .to
-            .canonicalize()
-            .with_context(|| args.to.display().to_string())?;
-        let files = files
-            .into_iter()
-            .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&to)))
-            .collect();
+        let files = outside(files, &args.to)?;
         Ok(IngestConfig {
             files,
             to: args.to,
@@ -142,6 +128,15 @@ impl IngestConfig {
             quiet: args.quiet,
         })
     }
+}
+
+/// The files that are not inside the folder `dir`.
+fn outside(files: Vec<PathBuf>, dir: &Path) -> Result<Vec<PathBuf>> {
+    let dir = dir.canonicalize().with_context(|| dir.display().to_string())?;
+    Ok(files
+        .into_iter()
+        .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&dir)))
+        .collect())
 }
 
 fn parse_tz(text: &str) -> Result<chrono_tz::Tz> {

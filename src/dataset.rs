@@ -17,6 +17,7 @@
 //! Inputs are read back sorted by path, the order a folder input gives.
 
 use crate::ingest::{Format, Ingested, Input, Skip};
+use crate::metrics::columns;
 use crate::model::{DateSource, IdList, Kind, Message};
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
@@ -283,14 +284,6 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         let column = frame.column(name)?.str()?;
         Ok(column.iter().map(|s| s.unwrap_or_default().to_string()).collect())
     };
-    let optional = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect())
-    };
     let lists = |name: &str| -> PolarsResult<Vec<Vec<String>>> {
         let mut rows = Vec::with_capacity(frame.height());
         for list in frame.column(name)?.list()?.amortized_iter() {
@@ -306,16 +299,9 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         }
         Ok(rows)
     };
-    let integers =
-        |name: &str| -> PolarsResult<Vec<Option<i64>>> { Ok(frame.column(name)?.i64()?.iter().collect()) };
-    let flags = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(frame
-            .column(name)?
-            .bool()?
-            .iter()
-            .map(|b| b.unwrap_or(false))
-            .collect())
-    };
+    let optional = |name| columns::strings(frame, name);
+    let integers = |name| columns::i64s(frame, name);
+    let flags = |name| columns::bools(frame, name);
 
     let (mut channel, mut sender, mut subject, mut subject_key) = (
         strings("channel")?,

@@ -3,7 +3,7 @@
 //! channel, person and ISO week. This is the only stage that knows polars:
 //! it builds a frame from the message table and answers with plain types.
 
-mod columns;
+pub(crate) mod columns;
 mod first_response;
 mod frame;
 mod responses;
