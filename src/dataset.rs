@@ -19,6 +19,7 @@
 use crate::ingest::{Format, Ingested, Input, Skip};
 use crate::metrics::columns;
 use crate::model::{DateSource, IdList, Kind, Message};
+use crate::report::write_atomically;
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
 use polars_io::SerReader;
@@ -429,15 +430,6 @@ fn intern(reason: String) -> &'static str {
     let leaked: &'static str = Box::leak(reason.into_boxed_str());
     reasons.insert(leaked);
     leaked
-}
-
-/// Writes to a temporary name beside `path`, then renames: readers see
-/// the old file or the new one, never half of one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("dataset");
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes).with_context(|| format!("{}: cannot write", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 #[cfg(test)]

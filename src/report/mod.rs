@@ -109,7 +109,9 @@ pub fn write(
         .collect()
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes to a temporary name beside `path`, then renames: readers see the
+/// old file or the new one, never half of one.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("report");
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&temporary, bytes).with_context(|| format!("{}: cannot write", temporary.display()))?;
