@@ -192,7 +192,8 @@ pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
         .par_iter()
         .enumerate()
         .map(|(source, path)| {
-            let source = u32::try_from(source).expect("fewer than 2^32 input files");
+            // Each input's path is held in memory: 2^32 of them would not fit.
+            let source = source as u32;
             read_file(path, source, options).unwrap_or_else(|e| FileRead {
                 problem: Some(e.to_string()),
                 ..FileRead::default()
