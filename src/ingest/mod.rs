@@ -11,6 +11,7 @@ mod archive;
 mod log;
 pub mod mbox;
 mod synthetic_id;
+mod whatsapp;
 
 use archive::Archive;
 
@@ -34,6 +35,7 @@ pub enum Format {
     Mbox,
     CsvLog,
     JsonLog,
+    Whatsapp,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -72,11 +74,17 @@ struct WholeFile {
     format: Format,
     name: &'static str,
     sniff: fn(head: &[u8]) -> bool,
-    read: fn(data: &[u8], source: u32, options: &Options) -> FileRead,
+    /// `name` is the file's name (WhatsApp names the chat only there).
+    read: fn(data: &[u8], name: &str, source: u32, options: &Options) -> FileRead,
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[];
+const WHOLE_FILE: &[WholeFile] = &[WholeFile {
+    format: Format::Whatsapp,
+    name: "WhatsApp chat",
+    sniff: whatsapp::sniff,
+    read: whatsapp::read,
+}];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -223,13 +231,14 @@ pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
 }
 
 fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     if path.is_dir() {
-        return Ok(read_archive(&Archive::from_dir(path)?, source, options));
+        return Ok(read_archive(&Archive::from_dir(path)?, &name, source, options));
     }
     let mut file = File::open(path)?;
     let raw_head = read_head(&mut file)?;
     if raw_head.starts_with(b"PK\x03\x04") {
-        return Ok(read_archive(&Archive::from_zip(file)?, source, options));
+        return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
     let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
     if !gzip && mbox::looks_like_mbox(&raw_head) {
@@ -258,7 +267,7 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     };
     let mut data = head;
     reader.read_to_end(&mut data)?;
-    let mut read = (parser.read)(&data, source, options);
+    let mut read = (parser.read)(&data, &name, source, options);
     read.format = Some(parser.format);
     Ok(read)
 }
@@ -270,16 +279,22 @@ struct ArchiveFormat {
     name: &'static str,
     /// Whether the archive holds this export, from its file names.
     detect: fn(&Archive) -> bool,
-    read: fn(&Archive, source: u32, options: &Options) -> FileRead,
+    /// `name` is the zip's or the folder's name.
+    read: fn(&Archive, name: &str, source: u32, options: &Options) -> FileRead,
 }
 
 /// Tried in order: the first whose `detect` accepts the archive reads it.
-const ARCHIVES: &[ArchiveFormat] = &[];
+const ARCHIVES: &[ArchiveFormat] = &[ArchiveFormat {
+    format: Format::Whatsapp,
+    name: "WhatsApp chat with media",
+    detect: whatsapp::detect,
+    read: whatsapp::read_archive,
+}];
 
-fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
+fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
     match ARCHIVES.iter().find(|p| (p.detect)(archive)) {
         Some(parser) => {
-            let mut read = (parser.read)(archive, source, options);
+            let mut read = (parser.read)(archive, name, source, options);
             read.format = Some(parser.format);
             read
         }
@@ -290,10 +305,11 @@ fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
     }
 }
 
-/// Whether a folder is one export read as a whole (a Slack workspace)
-/// rather than a folder of inputs.
+/// Whether a folder is one export read as a whole (a Slack workspace, an
+/// unzipped iOS WhatsApp chat with its media) rather than a folder of inputs.
 fn is_export_folder(dir: &Path) -> bool {
-    dir.join("users.json").is_file() && dir.join("channels.json").is_file()
+    (dir.join("users.json").is_file() && dir.join("channels.json").is_file())
+        || dir.join("_chat.txt").is_file()
 }
 
 type Stream = Box<dyn Read + Send>;
