@@ -6,8 +6,15 @@
 
 use crate::util::{agrees, assert_accounting, figure, fixture, report};
 
+/// A fixture, the arguments it runs with, and the figures it expects.
+struct Case {
+    name: String,
+    args: Vec<String>,
+    expected: Vec<(String, String)>,
+}
+
 /// The fixtures and what each expects, sorted by name.
-fn cases() -> Vec<(String, Vec<String>, Vec<(String, String)>)> {
+fn cases() -> Vec<Case> {
     let dir = fixture("formats");
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/fixtures/formats")
@@ -38,7 +45,7 @@ fn cases() -> Vec<(String, Vec<String>, Vec<(String, String)>)> {
                     _ => expected.push((key.to_string(), value.to_string())),
                 }
             }
-            (name, args, expected)
+            Case { name, args, expected }
         })
         .collect()
 }
@@ -48,7 +55,7 @@ fn every_format_fixture_gives_its_figures() {
     let cases = cases();
     assert!(!cases.is_empty(), "tests/fixtures/formats has fixtures");
     let mut wrong = Vec::new();
-    for (name, args, expected) in &cases {
+    for Case { name, args, expected } in &cases {
         let input = fixture("formats").join(name);
         let mut all: Vec<&str> = vec![input.to_str().unwrap(), "-q", "--format", "json"];
         all.extend(args.iter().map(String::as_str));

@@ -1,6 +1,9 @@
 //! Integration tests: the `commlens` binary on fixtures, checked against
 //! numbers worked out by hand. One test binary, one module per concern.
 
+// A test fails by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod accounting; // the accounting identity on random mailboxes (proptest)
 mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod cli; // arguments, exit codes, quiet runs, bad input
