@@ -2,13 +2,10 @@
 //! workspace, a WhatsApp chat with its media). Only the text files a
 //! parser may read are loaded; media stay where they are.
 
+use super::MAX_EXPANDED;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-
-/// The most a zip may expand to (its text files together): beyond it, the
-/// zip is taken for a decompression bomb and refused.
-pub(super) const MAX_EXPANDED: u64 = 4 << 30;
 
 /// The text files of an export, by path relative to its root, sorted.
 #[derive(Debug, Default)]

@@ -25,6 +25,10 @@ use std::path::{Path, PathBuf};
 
 /// About how many bytes one parse task takes.
 const BLOCK_BYTES: usize = 4 << 20;
+/// The most a document read whole (a chat export), or the text files of a
+/// zip together, may expand to: beyond it, the input is taken for a
+/// decompression bomb and refused, before it fills memory.
+const MAX_EXPANDED: u64 = 4 << 30;
 /// How many bytes are sniffed to detect a format.
 const HEAD_BYTES: usize = 64 << 10;
 
@@ -177,7 +181,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
         let path = entry.map_err(|e| with_path(dir, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.eq_ignore_ascii_case("readme.md") {
+        // Hidden files, READMEs, and Thunderbird's index beside each mailbox.
+        if name.starts_with('.') || name.eq_ignore_ascii_case("readme.md") || name.ends_with(".msf") {
             continue;
         }
         if path.is_dir() && !is_export_folder(&path) {
@@ -245,6 +250,10 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         return read_mapped_mbox(&file, source);
     }
     let (mut reader, head) = open_stream(file, raw_head, gzip)?;
+    if head.len() < HEAD_BYTES && head.trim_ascii().is_empty() {
+        // An empty mailbox: Thunderbird keeps empty folders as empty files.
+        return Ok(FileRead::default());
+    }
     if mbox::looks_like_mbox(&head) {
         return read_mbox(reader, head, source);
     }
@@ -266,7 +275,14 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         )));
     };
     let mut data = head;
-    reader.read_to_end(&mut data)?;
+    reader.take(MAX_EXPANDED + 1 - data.len() as u64).read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_EXPANDED {
+        return Ok(FileRead::problem(format!(
+            "a {} document larger than {} GiB (a decompression bomb?)",
+            parser.name,
+            MAX_EXPANDED >> 30
+        )));
+    }
     let mut read = (parser.read)(&data, &name, source, options);
     read.format = Some(parser.format);
     Ok(read)
@@ -370,7 +386,7 @@ fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
 /// Parses an mbox stream (gzip-compressed) block by block: while one
 /// batch of blocks is parsed on the pool, the next is read.
 fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead> {
-    let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES);
+    let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES, mbox::MAX_MESSAGE_BYTES);
     let batch_len = rayon::current_num_threads() * 2;
     let mut out = FileRead {
         format: Some(Format::Mbox),
