@@ -8,7 +8,8 @@ mod accounting; // the accounting identity on random mailboxes (proptest)
 mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod cli; // arguments, exit codes, quiet runs, bad input
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
-mod formats; // tests/fixtures/formats: every export format, by hand
+mod formats; // fixtures stating their figures: every export format, broken input
+mod hostile; // generated hostile input: huge headers, long References, bombs
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod snapshots; // summary.json and the structure of report.html (insta)
