@@ -275,7 +275,9 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         )));
     };
     let mut data = head;
-    reader.take(MAX_EXPANDED + 1 - data.len() as u64).read_to_end(&mut data)?;
+    reader
+        .take(MAX_EXPANDED + 1 - data.len() as u64)
+        .read_to_end(&mut data)?;
     if data.len() as u64 > MAX_EXPANDED {
         return Ok(FileRead::problem(format!(
             "a {} document larger than {} GiB (a decompression bomb?)",

@@ -391,10 +391,7 @@ pub fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Bidirectional overrides would let a name reorder the text
-            // around it (an entity would still be decoded into one).
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
-            _ => out.push(c),
+            _ => out.push(super::defuse_bidi(c)),
         }
     }
     out

@@ -23,7 +23,12 @@ fn cases(folder: &str) -> Vec<Case> {
     let dir = fixture(folder);
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("a fixture folder")
-        .map(|e| e.expect("a directory entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter_map(|n| n.strip_suffix(".expect").map(String::from))
         .collect();
     names.sort();
@@ -41,7 +46,9 @@ fn cases(folder: &str) -> Vec<Case> {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (key, value) = line.split_once(" = ").unwrap_or_else(|| panic!("{name}: {line:?}"));
+                let (key, value) = line
+                    .split_once(" = ")
+                    .unwrap_or_else(|| panic!("{name}: {line:?}"));
                 match key {
                     "args" => case.args.extend(value.split_whitespace().map(String::from)),
                     "exit" => case.exit = value.parse().expect("an exit code"),
@@ -64,7 +71,10 @@ fn check_folder(folder: &str) {
         args.extend(case.args.iter().map(String::as_str));
         let run = report(&args);
         if run.code != case.exit {
-            wrong.push(format!("{name}: exit {}, expected {}: {}", run.code, case.exit, run.stderr));
+            wrong.push(format!(
+                "{name}: exit {}, expected {}: {}",
+                run.code, case.exit, run.stderr
+            ));
             continue;
         }
         let summary = run.summary();

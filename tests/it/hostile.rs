@@ -13,7 +13,11 @@ const ENVELOPE: &str = "From a@example.org Mon Jan  1 10:00:00 2024\n";
 /// later, with `extra` header lines and `body`, and the blank line that
 /// ends a message in an mbox.
 fn message(i: usize, extra: &str, body: &str) -> String {
-    let reply = if i > 0 { format!("In-Reply-To: <m{}@x>\n", i - 1) } else { String::new() };
+    let reply = if i > 0 {
+        format!("In-Reply-To: <m{}@x>\n", i - 1)
+    } else {
+        String::new()
+    };
     format!(
         "{ENVELOPE}From: p{}@example.org\nMessage-ID: <m{i}@x>\n{reply}Date: Mon, 1 Jan 2024 10:{i:02}:00 +0000\n{extra}\n{body}\n\n",
         i % 2
@@ -30,8 +34,18 @@ fn write(dir: &tempfile::TempDir, name: &str, data: &[u8]) -> String {
 fn a_ten_megabyte_header_line() {
     let dir = tempfile::tempdir().unwrap();
     let long = format!("X-Long: {}\n", "a".repeat(10 << 20));
-    let mbox = [message(0, "", "hi"), message(1, &long, "hi"), message(2, "", "hi")].concat();
-    let run = report(&[&write(&dir, "long.mbox", mbox.as_bytes()), "-q", "--format", "json"]);
+    let mbox = [
+        message(0, "", "hi"),
+        message(1, &long, "hi"),
+        message(2, "", "hi"),
+    ]
+    .concat();
+    let run = report(&[
+        &write(&dir, "long.mbox", mbox.as_bytes()),
+        "-q",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = run.summary();
     assert_accounting(&summary);
@@ -51,7 +65,12 @@ fn a_hundred_thousand_references_per_message() {
             body
         })
         .collect();
-    let run = report(&[&write(&dir, "refs.mbox", mbox.as_bytes()), "-q", "--format", "json"]);
+    let run = report(&[
+        &write(&dir, "refs.mbox", mbox.as_bytes()),
+        "-q",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = run.summary();
     assert_eq!(summary["messages"], 50);
@@ -64,7 +83,8 @@ fn a_giant_message_in_a_gzip_stream() {
     // its header block and the rest passed over (64 MiB at most held).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("giant.mbox.gz");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
     gz.write_all(message(0, "", "hi").as_bytes()).unwrap();
     let head = message(1, "", "");
     gz.write_all(head.as_bytes()).unwrap();
@@ -80,13 +100,18 @@ fn a_giant_message_in_a_gzip_stream() {
     let summary = run.summary();
     assert_accounting(&summary);
     assert_eq!(summary["messages"], 3);
-    assert_eq!(summary["responses"], 2, "the message after the giant one is found");
+    assert_eq!(
+        summary["responses"], 2,
+        "the message after the giant one is found"
+    );
 }
 
 #[test]
 fn a_mailbox_appended_to_while_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let first: String = (0..2000).map(|i| message(i % 60, "", &"body line\n".repeat(50))).collect();
+    let first: String = (0..2000)
+        .map(|i| message(i % 60, "", &"body line\n".repeat(50)))
+        .collect();
     let path = write(&dir, "growing.mbox", first.as_bytes());
     let appender = {
         let path = path.clone();
@@ -107,5 +132,8 @@ fn a_mailbox_appended_to_while_it_is_read() {
     let summary = run.summary();
     assert_accounting(&summary);
     let read = summary["messages_read"].as_u64().unwrap();
-    assert!((2000..=4000).contains(&read), "read {read}: what was there when it started, and at most all");
+    assert!(
+        (2000..=4000).contains(&read),
+        "read {read}: what was there when it started, and at most all"
+    );
 }
