@@ -3,8 +3,7 @@
 //! parser may read are loaded; media stay where they are.
 
 use super::MAX_EXPANDED;
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 
 /// The text files of an export, by path relative to its root, sorted.
@@ -42,14 +41,15 @@ impl Archive {
         Ok(Archive::new(files))
     }
 
-    pub fn from_zip(file: File) -> io::Result<Archive> {
+    pub fn from_zip(file: impl Read + Seek) -> io::Result<Archive> {
         let mut zip = zip::ZipArchive::new(file).map_err(io::Error::other)?;
         let mut files = Vec::new();
         let mut expanded = 0u64;
         for i in 0..zip.len() {
             let mut entry = zip.by_index(i).map_err(io::Error::other)?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-            if entry.is_dir() || !is_text(&name) {
+            // macOS "Compress" adds resource forks under __MACOSX/.
+            if entry.is_dir() || !is_text(&name) || name.starts_with("__MACOSX/") {
                 continue;
             }
             // The sizes in a zip's directory are the writer's claims: the
@@ -106,7 +106,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn zip_of(entries: &[(&str, &[u8])]) -> File {
+    fn zip_of(entries: &[(&str, &[u8])]) -> std::fs::File {
         let mut file = tempfile::tempfile().unwrap();
         let mut zip = zip::ZipWriter::new(&mut file);
         for (name, data) in entries {

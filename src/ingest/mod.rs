@@ -134,6 +134,22 @@ pub struct Ingested {
 }
 
 impl Input {
+    /// What a file gave; its messages move to `messages`.
+    fn new(path: PathBuf, read: FileRead, messages: &mut Vec<Message>) -> Input {
+        let kept = read.messages.len() as u64;
+        messages.extend(read.messages);
+        Input {
+            path,
+            format: read.format,
+            read: read.read,
+            kept,
+            excluded: read.excluded,
+            skipped: read.skipped,
+            suspicious_from_lines: read.suspicious_from_lines,
+            problem: read.problem,
+        }
+    }
+
     pub fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
     }
@@ -217,20 +233,7 @@ pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
     let inputs = files
         .into_iter()
         .zip(reads)
-        .map(|(path, read)| {
-            let kept = read.messages.len() as u64;
-            messages.extend(read.messages);
-            Input {
-                path,
-                format: read.format,
-                read: read.read,
-                kept,
-                excluded: read.excluded,
-                skipped: read.skipped,
-                suspicious_from_lines: read.suspicious_from_lines,
-                problem: read.problem,
-            }
-        })
+        .map(|(path, read)| Input::new(path, read, &mut messages))
         .collect();
     Ingested { inputs, messages }
 }
@@ -242,14 +245,43 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     }
     let mut file = File::open(path)?;
     let raw_head = read_head(&mut file)?;
-    if raw_head.starts_with(b"PK\x03\x04") {
+    if raw_head.starts_with(ZIP) {
         return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
-    let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
-    if !gzip && mbox::looks_like_mbox(&raw_head) {
+    if mbox::looks_like_mbox(&raw_head) {
         return read_mapped_mbox(&file, source);
     }
-    let (mut reader, head) = open_stream(file, raw_head, gzip)?;
+    read_stream(Box::new(io::Cursor::new(raw_head).chain(file)), &name, source, options)
+}
+
+/// Reads one input held in memory, named `name`, as a file with that
+/// content would be read (for tests and fuzzing).
+pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Message>) {
+    let read = if data.starts_with(ZIP) {
+        Archive::from_zip(io::Cursor::new(data)).map(|a| read_archive(&a, name, 0, options))
+    } else {
+        read_stream(Box::new(io::Cursor::new(data.to_vec())), name, 0, options)
+    };
+    let read = read.unwrap_or_else(|e| FileRead::problem(e.to_string()));
+    let mut messages = Vec::new();
+    let input = Input::new(PathBuf::from(name), read, &mut messages);
+    (input, messages)
+}
+
+const ZIP: &[u8] = b"PK\x03\x04";
+const GZIP: &[u8] = &[0x1f, 0x8b];
+
+/// Reads a file's content as a stream: gzip undone, then each format
+/// that reads streams tried, then those read whole.
+fn read_stream(mut stream: Stream, name: &str, source: u32, options: &Options) -> io::Result<FileRead> {
+    let raw_head = read_head(&mut stream)?;
+    let gzip = raw_head.starts_with(GZIP);
+    let mut reader: Stream = Box::new(io::Cursor::new(raw_head).chain(stream));
+    if gzip {
+        reader = Box::new(MultiGzDecoder::new(reader));
+    }
+    // The content's first bytes, sniffed; `reader` goes on after them.
+    let head = read_head(&mut reader)?;
     if head.len() < HEAD_BYTES && head.trim_ascii().is_empty() {
         // An empty mailbox: Thunderbird keeps empty folders as empty files.
         return Ok(FileRead::default());
@@ -285,7 +317,7 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
             MAX_EXPANDED >> 30
         )));
     }
-    let mut read = (parser.read)(&data, &name, source, options);
+    let mut read = (parser.read)(&data, name, source, options);
     read.format = Some(parser.format);
     Ok(read)
 }
@@ -331,19 +363,6 @@ fn is_export_folder(dir: &Path) -> bool {
 }
 
 type Stream = Box<dyn Read + Send>;
-
-/// The rest of the file as a stream of its content (gzip undone), and the
-/// first bytes of that content.
-fn open_stream(file: File, raw_head: Vec<u8>, gzip: bool) -> io::Result<(Stream, Vec<u8>)> {
-    let stream: Stream = Box::new(io::Cursor::new(raw_head).chain(file));
-    let mut stream: Stream = if gzip {
-        Box::new(MultiGzDecoder::new(stream))
-    } else {
-        stream
-    };
-    let head = read_head(&mut stream)?;
-    Ok((stream, head))
-}
 
 fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
