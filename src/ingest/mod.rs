@@ -8,9 +8,13 @@
 //! excluded or skipped.
 
 mod archive;
+mod discord;
+mod json_export;
 mod log;
 pub mod mbox;
+mod slack;
 mod synthetic_id;
+mod telegram;
 
 use archive::Archive;
 
@@ -34,6 +38,9 @@ pub enum Format {
     Mbox,
     CsvLog,
     JsonLog,
+    Slack,
+    Telegram,
+    Discord,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -76,7 +83,20 @@ struct WholeFile {
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[];
+const WHOLE_FILE: &[WholeFile] = &[
+    WholeFile {
+        format: Format::Telegram,
+        name: "Telegram Desktop export (result.json)",
+        sniff: telegram::sniff,
+        read: telegram::read,
+    },
+    WholeFile {
+        format: Format::Discord,
+        name: "DiscordChatExporter JSON",
+        sniff: discord::sniff,
+        read: discord::read,
+    },
+];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -273,7 +293,12 @@ struct ArchiveFormat {
 }
 
 /// Tried in order: the first whose `detect` accepts the archive reads it.
-const ARCHIVES: &[ArchiveFormat] = &[];
+const ARCHIVES: &[ArchiveFormat] = &[ArchiveFormat {
+    format: Format::Slack,
+    name: "Slack export",
+    detect: slack::detect,
+    read: slack::read,
+}];
 
 fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
     match ARCHIVES.iter().find(|p| (p.detect)(archive)) {
