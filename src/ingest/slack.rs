@@ -14,6 +14,7 @@ use super::archive::Archive;
 use super::json_export::Item;
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -164,15 +165,20 @@ impl People {
         people
     }
 
-    /// The name of a user id, learning it from the message's copy of the
-    /// profile when users.json lacks the user (so it stays one name).
-    fn name(&mut self, id: &str, profile: Option<&Profile>) -> String {
-        if let Some(name) = self.names.get(id) {
-            return name.clone();
+    /// Learns the name of a user that users.json lacks (a guest from
+    /// another workspace) from a message's copy of the profile: the first
+    /// one read, so the user keeps one name.
+    fn learn(&mut self, id: &str, profile: &Profile) {
+        if !self.names.contains_key(id)
+            && let Some(name) = profile_name(profile)
+        {
+            self.names.insert(id.to_string(), name);
         }
-        let name = profile.and_then(profile_name).unwrap_or_else(|| id.to_string());
-        self.names.insert(id.to_string(), name.clone());
-        name
+    }
+
+    /// The name of a user id, or the id when nothing names it.
+    fn name(&self, id: &str) -> String {
+        self.names.get(id).cloned().unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -203,7 +209,7 @@ struct Conversation {
 
 /// Conversations by folder name: channels, private channels and group DMs
 /// by their names, DMs by their ids.
-fn conversations(archive: &Archive, people: &mut People) -> HashMap<String, Conversation> {
+fn conversations(archive: &Archive, people: &People) -> HashMap<String, Conversation> {
     let mut found = HashMap::new();
     for list in ["channels.json", "groups.json", "mpims.json", "dms.json"] {
         let Some(data) = archive.get(list) else {
@@ -220,7 +226,7 @@ fn conversations(archive: &Archive, people: &mut People) -> HashMap<String, Conv
             let (folder, name) = match non_empty(&channel.name) {
                 Some(name) => (name.clone(), name),
                 None => {
-                    let mut names: Vec<String> = members.iter().map(|m| people.name(m, None)).collect();
+                    let mut names: Vec<String> = members.iter().map(|m| people.name(m)).collect();
                     names.sort();
                     names.dedup();
                     let name = match names.is_empty() {
@@ -254,18 +260,32 @@ fn day_file_folder(path: &str) -> Option<&str> {
 }
 
 pub(super) fn read(archive: &Archive, source: u32, _options: &Options) -> FileRead {
+    let day_files: Vec<(&str, &str, &[u8])> = archive
+        .files()
+        .filter_map(|(path, data)| Some((path, day_file_folder(path)?, data)))
+        .collect();
+    let days: Vec<Option<Vec<Item<Msg>>>> = day_files
+        .par_iter()
+        .map(|(_, _, data)| serde_json::from_slice(data).ok())
+        .collect();
     let mut people = People::read(archive.get("users.json"));
-    let rooms = conversations(archive, &mut people);
+    let messages = days.iter().flatten().flatten().filter_map(|item| match item {
+        Item::Read(msg) => Some(msg),
+        Item::Malformed => None,
+    });
+    for msg in messages {
+        if let (Some(id), Some(profile)) = (&msg.user, &msg.user_profile) {
+            people.learn(id, profile);
+        }
+    }
+    let rooms = conversations(archive, &people);
     let mut out = FileRead::default();
-    for (path, data) in archive.files() {
-        let Some(folder) = day_file_folder(path) else {
-            continue;
-        };
+    for ((path, folder, _), items) in day_files.into_iter().zip(days) {
         let (conversation, members) = match rooms.get(folder) {
             Some(room) => (room.name.as_str(), room.members.as_slice()),
             None => (folder, &[][..]),
         };
-        let Ok(items) = serde_json::from_slice::<Vec<Item<Msg>>>(data) else {
+        let Some(items) = items else {
             out.add(Parsed::Skipped("malformed_json_file"), source, || {
                 path.to_string()
             });
@@ -273,7 +293,7 @@ pub(super) fn read(archive: &Archive, source: u32, _options: &Options) -> FileRe
         };
         for (i, item) in items.into_iter().enumerate() {
             let parsed = match item {
-                Item::Read(msg) => message(msg, conversation, members, &mut people, source),
+                Item::Read(msg) => message(msg, conversation, members, &people, source),
                 Item::Malformed => Parsed::Skipped("malformed_json_message"),
             };
             out.add(parsed, source, || format!("{path}[{i}]"));
@@ -282,7 +302,7 @@ pub(super) fn read(archive: &Archive, source: u32, _options: &Options) -> FileRe
     out
 }
 
-fn message(msg: Msg, conversation: &str, members: &[String], people: &mut People, source: u32) -> Parsed {
+fn message(msg: Msg, conversation: &str, members: &[String], people: &People, source: u32) -> Parsed {
     let Some(ts) = msg.ts.as_ref().map(Stamp::id) else {
         return Parsed::Skipped("missing_timestamp");
     };
@@ -297,7 +317,7 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &mut People
     let user = non_empty(&msg.user).or_else(|| msg.comment.as_ref().and_then(|c| non_empty(&c.user)));
     let mut m = Message::new(source, Kind::Log, "chat");
     m.sender = match &user {
-        Some(id) => people.name(id, msg.user_profile.as_ref()),
+        Some(id) => people.name(id),
         None => non_empty(&msg.username)
             .or_else(|| msg.bot_profile.as_ref().and_then(profile_name))
             .or_else(|| non_empty(&msg.bot_id))
@@ -311,7 +331,7 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &mut People
     m.recipients = members
         .iter()
         .filter(|id| Some(*id) != user.as_ref())
-        .map(|id| people.name(id, None))
+        .map(|id| people.name(id))
         .collect();
     m.parent_id = msg.thread_ts.map(|t| t.id()).filter(|t| *t != ts);
     m.conversation = Some(conversation.to_string());
@@ -383,8 +403,8 @@ mod tests {
                         {"type": "message", "subtype": "channel_join", "user": "U3", "ts": "1704103300.000300"},
                         {"type": "message", "user": "U3", "text": "build ok", "ts": "1704103400.000400"},
                         {"type": "message", "subtype": "bot_message", "username": "deploy", "bot_id": "B1", "ts": "1704103500.000500"},
-                        {"type": "message", "user": "U9", "user_profile": {"real_name": "Guest"}, "ts": "1704103600.000600"},
-                        {"type": "message", "user": "U9", "ts": "1704103700.000700"},
+                        {"type": "message", "user": "U9", "ts": "1704103600.000600"},
+                        {"type": "message", "user": "U9", "user_profile": {"real_name": "Guest"}, "ts": "1704103700.000700"},
                         {"type": "message", "user": "U1", "ts": "yesterday"},
                         "not a message",
                         {"type": "message", "user": "U4", "ts": "1704103800.000800"}]"#,
