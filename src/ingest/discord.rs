@@ -58,8 +58,9 @@ struct Channel {
 #[derive(Deserialize)]
 struct Msg {
     id: String,
+    /// Absent in the oldest exports, which wrote only default messages.
     #[serde(rename = "type")]
-    kind: String,
+    kind: Option<String>,
     timestamp: String,
     content: Option<String>,
     author: Author,
@@ -127,7 +128,7 @@ pub(super) fn read(data: &[u8], source: u32, options: &Options) -> FileRead {
 }
 
 fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, options: &Options) -> Parsed {
-    if !MESSAGE_KINDS.contains(&msg.kind.as_str()) {
+    if !MESSAGE_KINDS.contains(&msg.kind.as_deref().unwrap_or("Default")) {
         return Parsed::Excluded("system_notice");
     }
     let Some(timestamp) = parse_timestamp(&msg.timestamp, options) else {
@@ -196,7 +197,8 @@ mod tests {
      "author": {"id": "7", "name": "ann", "discriminator": "0000", "isBot": false},
      "reference": {"type": "Forward", "messageId": "9", "channelId": "77", "guildId": "1"}},
     {"id": "105", "type": "Default", "timestamp": "yesterday", "author": {"id": "7", "name": "ann"}},
-    {"id": "106", "type": "Default", "timestamp": "2024-01-01T09:04:00+00:00"}
+    {"id": "106", "type": "Default", "timestamp": "2024-01-01T09:04:00+00:00"},
+    {"id": "107", "timestamp": "2024-01-01T09:05:00", "content": "old", "author": {"id": "7", "name": "ann"}}
   ],
   "messageCount": 7
 }"#;
@@ -222,6 +224,7 @@ mod tests {
                 ("102", Some("101"), "Bob#1234", false, 9 * 3600 + 60),
                 ("103", None, "bot#0001", true, 9 * 3600 + 120),
                 ("104", None, "ann", false, 9 * 3600 + 180),
+                ("107", None, "ann", false, 9 * 3600 + 300),
             ]
         );
         assert_eq!(read.messages[0].conversation.as_deref(), Some("Rust #help (50)"));
@@ -239,7 +242,21 @@ mod tests {
                 ("malformed_json_message", "messages[6]")
             ]
         );
-        assert_eq!(read.read, 7);
+        assert_eq!(read.read, 8);
+    }
+
+    #[test]
+    fn a_broken_file_is_a_problem() {
+        let read = read(
+            br#"{"guild": {"name": "x"}, "channel": {"id": "1"}, "messages": [{"#,
+            0,
+            &Options::default(),
+        );
+        assert!(
+            read.problem
+                .is_some_and(|p| p.starts_with("not a readable DiscordChatExporter export"))
+        );
+        assert_eq!(read.read, 0);
     }
 
     #[test]

@@ -467,6 +467,19 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_off_file_is_a_problem() {
+        let read = read(
+            b"{\"name\": \"A\", \"type\": \"personal_chat\", \"id\": 1, \"messages\": [{\"id\": 1, \"te",
+            0,
+            &Options::default(),
+        );
+        assert!(
+            read.problem
+                .is_some_and(|p| p.starts_with("not a readable Telegram export"))
+        );
+    }
+
+    #[test]
     fn other_json_is_not_telegram() {
         assert!(!sniff(br#"{"name": "x", "id": 1, "messages": []}"#));
         assert!(!sniff(br#"{"guild": {}, "channel": {}, "messages": []}"#));
