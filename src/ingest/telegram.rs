@@ -4,9 +4,12 @@
 //!
 //! A message's time is `date_unixtime` (seconds, as a string); older
 //! exports only have `date`, the exporting machine's local time without a
-//! zone, read in `--tz`. `reply_to_message_id` names the parent (unless
-//! `reply_to_peer_id` puts it in another chat). Service messages (joins,
-//! pins, calls, topic creation) are excluded.
+//! zone, read in `--tz`. `reply_to_message_id` names the parent, unless
+//! `reply_to_peer_id` puts it in another chat or it names a service
+//! message. Service messages (joins, pins, calls, topic creation) are
+//! excluded; media the export could not write (`"type": "unsupported"`,
+//! an id alone) are skipped. In a bot's chat the bot's messages are
+//! automated (elsewhere the export does not say who is a bot).
 //!
 //! Identities: a sender is the name the export shows (`from`), which one
 //! export writes the same in every chat; two people who share a name in
@@ -201,7 +204,9 @@ fn read_chat(
     };
     // In a bot's chat, the chat's id is the bot's user id.
     let bot = (kind == "bot_chat").then(|| format!("user{}", id.as_deref().unwrap_or("")));
-    // Forum topics answer their creation notice: not a message to answer.
+    // A reply to a service message answers no message (every message of a
+    // forum topic replies to the topic's creation notice): such a row takes
+    // the turn-order parent instead.
     let notices: HashSet<String> = chat
         .messages
         .iter()
