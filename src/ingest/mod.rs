@@ -8,9 +8,13 @@
 //! excluded or skipped.
 
 mod archive;
+mod discord;
+mod json_export;
 mod log;
 pub mod mbox;
+mod slack;
 mod synthetic_id;
+mod telegram;
 mod whatsapp;
 
 use archive::Archive;
@@ -40,6 +44,9 @@ pub enum Format {
     CsvLog,
     JsonLog,
     Whatsapp,
+    Slack,
+    Telegram,
+    Discord,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -83,12 +90,26 @@ struct WholeFile {
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[WholeFile {
-    format: Format::Whatsapp,
-    name: "WhatsApp chat",
-    sniff: whatsapp::sniff,
-    read: whatsapp::read,
-}];
+const WHOLE_FILE: &[WholeFile] = &[
+    WholeFile {
+        format: Format::Telegram,
+        name: "Telegram Desktop export (result.json)",
+        sniff: telegram::sniff,
+        read: telegram::read,
+    },
+    WholeFile {
+        format: Format::Discord,
+        name: "DiscordChatExporter JSON",
+        sniff: discord::sniff,
+        read: discord::read,
+    },
+    WholeFile {
+        format: Format::Whatsapp,
+        name: "WhatsApp chat",
+        sniff: whatsapp::sniff,
+        read: whatsapp::read,
+    },
+];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -334,12 +355,20 @@ struct ArchiveFormat {
 }
 
 /// Tried in order: the first whose `detect` accepts the archive reads it.
-const ARCHIVES: &[ArchiveFormat] = &[ArchiveFormat {
-    format: Format::Whatsapp,
-    name: "WhatsApp chat with media",
-    detect: whatsapp::detect,
-    read: whatsapp::read_archive,
-}];
+const ARCHIVES: &[ArchiveFormat] = &[
+    ArchiveFormat {
+        format: Format::Slack,
+        name: "Slack export",
+        detect: slack::detect,
+        read: slack::read,
+    },
+    ArchiveFormat {
+        format: Format::Whatsapp,
+        name: "WhatsApp chat with media",
+        detect: whatsapp::detect,
+        read: whatsapp::read_archive,
+    },
+];
 
 fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
     match ARCHIVES.iter().find(|p| (p.detect)(archive)) {
