@@ -218,8 +218,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
         let path = entry.map_err(|e| with_path(dir, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // Hidden files, READMEs, and Thunderbird's index beside each mailbox.
-        if name.starts_with('.') || name.eq_ignore_ascii_case("readme.md") || name.ends_with(".msf") {
+        if passed_over(name) {
             continue;
         }
         if path.is_dir() && !is_export_folder(&path) {
@@ -229,6 +228,21 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Files in an input folder that hold no messages: hidden files,
+/// READMEs, Thunderbird's index beside each mailbox, and the photos,
+/// voice notes and videos that chat exports keep beside their text.
+fn passed_over(name: &str) -> bool {
+    const MEDIA: [&str; 18] = [
+        "jpg", "jpeg", "png", "gif", "webp", "heic", "tgs", "mp4", "mov", "webm", "mp3", "m4a", "ogg",
+        "opus", "wav", "aac", "pdf", "vcf",
+    ];
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    name.starts_with('.')
+        || name.eq_ignore_ascii_case("readme.md")
+        || name.ends_with(".msf")
+        || extension.is_some_and(|e| MEDIA.contains(&e.as_str()))
 }
 
 fn with_path(path: &Path, e: io::Error) -> io::Error {
@@ -489,5 +503,31 @@ impl FileRead {
                 at: at(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_and_indexes_are_passed_over_mailboxes_are_not() {
+        for name in ["photo_1@01-01-2024_10-00-00.jpg", "Inbox.msf", ".DS_Store", "README.md", "voice.OPUS"] {
+            assert!(passed_over(name), "{name}");
+        }
+        for name in ["Inbox", "All mail Including Spam and Trash.mbox", "result.json", "_chat.txt"] {
+            assert!(!passed_over(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn content_decides_the_format_not_the_name() {
+        let options = Options::default();
+        let (input, messages) = read_bytes(b"timestamp,conversation,sender\n1704103200,c,a\n", "x.mbox", &options);
+        assert_eq!((input.format, messages.len()), (Some(Format::CsvLog), 1));
+        let (input, _) = read_bytes(b"\x00\x01\x02", "x.csv", &options);
+        assert!(input.problem.is_some_and(|p| p.starts_with("not a recognized format")));
+        let (input, _) = read_bytes(b"", "Drafts", &options);
+        assert_eq!((input.format, input.problem, input.read), (None, None, 0), "an empty mailbox");
     }
 }
