@@ -10,6 +10,7 @@
 mod archive;
 mod log;
 pub mod mbox;
+mod sms_backup;
 mod synthetic_id;
 
 use archive::Archive;
@@ -34,6 +35,7 @@ pub enum Format {
     Mbox,
     CsvLog,
     JsonLog,
+    SmsBackup,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -76,7 +78,12 @@ struct WholeFile {
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[];
+const WHOLE_FILE: &[WholeFile] = &[WholeFile {
+    format: Format::SmsBackup,
+    name: "SMS Backup & Restore XML",
+    sniff: sms_backup::sniff,
+    read: sms_backup::read,
+}];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
