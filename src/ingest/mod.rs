@@ -8,6 +8,8 @@
 //! excluded or skipped.
 
 mod archive;
+mod call_csv;
+mod call_log;
 mod log;
 pub mod mbox;
 mod sms_backup;
@@ -36,6 +38,8 @@ pub enum Format {
     CsvLog,
     JsonLog,
     SmsBackup,
+    CallLog,
+    CallCsv,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -78,12 +82,26 @@ struct WholeFile {
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[WholeFile {
-    format: Format::SmsBackup,
-    name: "SMS Backup & Restore XML",
-    sniff: sms_backup::sniff,
-    read: sms_backup::read,
-}];
+const WHOLE_FILE: &[WholeFile] = &[
+    WholeFile {
+        format: Format::SmsBackup,
+        name: "SMS Backup & Restore XML",
+        sniff: sms_backup::sniff,
+        read: sms_backup::read,
+    },
+    WholeFile {
+        format: Format::CallLog,
+        name: "SMS Backup & Restore call log XML",
+        sniff: call_log::sniff,
+        read: call_log::read,
+    },
+    WholeFile {
+        format: Format::CallCsv,
+        name: "call log CSV",
+        sniff: call_csv::sniff,
+        read: call_csv::read,
+    },
+];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
