@@ -8,6 +8,7 @@
 //! excluded or skipped.
 
 mod archive;
+mod calendar;
 mod call_csv;
 mod call_log;
 mod log;
@@ -40,6 +41,7 @@ pub enum Format {
     SmsBackup,
     CallLog,
     CallCsv,
+    Icalendar,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -57,6 +59,9 @@ pub struct Options {
     pub until: Option<Millis>,
     /// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
     pub now: Millis,
+    /// The user's own addresses (`--me`, lower-cased): a calendar event
+    /// one of them declined is not a meeting they held.
+    pub me: Vec<String>,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             since: None,
             until: None,
             now: chrono::Utc::now().timestamp_millis(),
+            me: Vec::new(),
         }
     }
 }
@@ -100,6 +106,12 @@ const WHOLE_FILE: &[WholeFile] = &[
         name: "call log CSV",
         sniff: call_csv::sniff,
         read: call_csv::read,
+    },
+    WholeFile {
+        format: Format::Icalendar,
+        name: "iCalendar",
+        sniff: calendar::sniff,
+        read: calendar::read,
     },
 ];
 
