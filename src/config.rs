@@ -90,6 +90,7 @@ impl Config {
                 since,
                 until,
                 now: generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000),
+                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
             },
             metrics: Settings {
                 sync_threshold_ms,

@@ -190,7 +190,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
 }
 
 /// RFC 3339 with a zone; `YYYY-MM-DD HH:MM[:SS]` in UTC; or Unix seconds.
-fn parse_timestamp(text: &str) -> Option<Millis> {
+pub(super) fn parse_timestamp(text: &str) -> Option<Millis> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
     }

@@ -8,11 +8,15 @@
 //! excluded or skipped.
 
 mod archive;
+mod calendar;
+mod call_csv;
+mod call_log;
 mod discord;
 mod json_export;
 mod log;
 pub mod mbox;
 mod slack;
+mod sms_backup;
 mod synthetic_id;
 mod telegram;
 mod whatsapp;
@@ -47,6 +51,10 @@ pub enum Format {
     Slack,
     Telegram,
     Discord,
+    SmsBackup,
+    CallLog,
+    CallCsv,
+    Icalendar,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -64,6 +72,9 @@ pub struct Options {
     pub until: Option<Millis>,
     /// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
     pub now: Millis,
+    /// The user's own addresses (`--me`, lower-cased): a calendar event
+    /// one of them declined is not a meeting they held.
+    pub me: Vec<String>,
 }
 
 impl Default for Options {
@@ -74,6 +85,7 @@ impl Default for Options {
             since: None,
             until: None,
             now: chrono::Utc::now().timestamp_millis(),
+            me: Vec::new(),
         }
     }
 }
@@ -108,6 +120,30 @@ const WHOLE_FILE: &[WholeFile] = &[
         name: "WhatsApp chat",
         sniff: whatsapp::sniff,
         read: whatsapp::read,
+    },
+    WholeFile {
+        format: Format::SmsBackup,
+        name: "SMS Backup & Restore XML",
+        sniff: sms_backup::sniff,
+        read: sms_backup::read,
+    },
+    WholeFile {
+        format: Format::CallLog,
+        name: "SMS Backup & Restore call log XML",
+        sniff: call_log::sniff,
+        read: call_log::read,
+    },
+    WholeFile {
+        format: Format::CallCsv,
+        name: "call log CSV",
+        sniff: call_csv::sniff,
+        read: call_csv::read,
+    },
+    WholeFile {
+        format: Format::Icalendar,
+        name: "iCalendar",
+        sniff: calendar::sniff,
+        read: calendar::read,
     },
 ];
 
@@ -286,7 +322,12 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     if mbox::looks_like_mbox(&raw_head) {
         return read_mapped_mbox(&file, source);
     }
-    read_stream(Box::new(io::Cursor::new(raw_head).chain(file)), &name, source, options)
+    read_stream(
+        Box::new(io::Cursor::new(raw_head).chain(file)),
+        &name,
+        source,
+        options,
+    )
 }
 
 /// Reads one input held in memory, named `name`, as a file with that
@@ -512,10 +553,21 @@ mod tests {
 
     #[test]
     fn media_and_indexes_are_passed_over_mailboxes_are_not() {
-        for name in ["photo_1@01-01-2024_10-00-00.jpg", "Inbox.msf", ".DS_Store", "README.md", "voice.OPUS"] {
+        for name in [
+            "photo_1@01-01-2024_10-00-00.jpg",
+            "Inbox.msf",
+            ".DS_Store",
+            "README.md",
+            "voice.OPUS",
+        ] {
             assert!(passed_over(name), "{name}");
         }
-        for name in ["Inbox", "All mail Including Spam and Trash.mbox", "result.json", "_chat.txt"] {
+        for name in [
+            "Inbox",
+            "All mail Including Spam and Trash.mbox",
+            "result.json",
+            "_chat.txt",
+        ] {
             assert!(!passed_over(name), "{name}");
         }
     }
@@ -523,11 +575,23 @@ mod tests {
     #[test]
     fn content_decides_the_format_not_the_name() {
         let options = Options::default();
-        let (input, messages) = read_bytes(b"timestamp,conversation,sender\n1704103200,c,a\n", "x.mbox", &options);
+        let (input, messages) = read_bytes(
+            b"timestamp,conversation,sender\n1704103200,c,a\n",
+            "x.mbox",
+            &options,
+        );
         assert_eq!((input.format, messages.len()), (Some(Format::CsvLog), 1));
         let (input, _) = read_bytes(b"\x00\x01\x02", "x.csv", &options);
-        assert!(input.problem.is_some_and(|p| p.starts_with("not a recognized format")));
+        assert!(
+            input
+                .problem
+                .is_some_and(|p| p.starts_with("not a recognized format"))
+        );
         let (input, _) = read_bytes(b"", "Drafts", &options);
-        assert_eq!((input.format, input.problem, input.read), (None, None, 0), "an empty mailbox");
+        assert_eq!(
+            (input.format, input.problem, input.read),
+            (None, None, 0),
+            "an empty mailbox"
+        );
     }
 }

@@ -13,4 +13,5 @@ mod hostile; // generated hostile input: huge headers, long References, bombs
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod snapshots; // summary.json and the structure of report.html (insta)
+mod together; // mail, chats and a calendar in one report
 mod util;
