@@ -64,11 +64,15 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
 
 fn headline(h: &mut String, s: &Summary) {
     let r = &s.response_time_s;
+    let calls = match s.events {
+        0 => String::new(),
+        n => format!(" and {n} calls or meetings"),
+    };
     let _ = write!(
         h,
-        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations, \
+        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations{calls}, \
          from {} input{}.</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
-        s.messages,
+        s.messages - s.events,
         s.threads,
         s.inputs.len(),
         if s.inputs.len() == 1 { "" } else { "s" }
