@@ -34,7 +34,7 @@ for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target"
   echo "== $target: ${seconds}s"
   cargo fuzz run -O "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
-    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -max_total_time="$seconds" -max_len=65536 -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 \
     2>&1 | tee "fuzz/$target.log" | grep -aE '^#[0-9]+[[:space:]]*(INITED|DONE)|stat::|ERROR|panicked' || true
   if ls "fuzz/artifacts/$target"/crash-* >/dev/null 2>&1; then
     echo "$target: crashes in fuzz/artifacts/$target/" && exit 1
