@@ -16,6 +16,7 @@
 //!   of participants (the same whoever called); without `id`, rows get
 //!   synthetic ids.
 
+use super::log::header_positions;
 use super::log::parse_timestamp;
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
@@ -45,33 +46,13 @@ const COLUMNS: [(Column, &str); 8] = [
 ];
 const REQUIRED: usize = 3;
 
-/// Column positions of the header row, when it has the required ones.
-fn header(line: &[u8]) -> Option<[Option<usize>; COLUMNS.len()]> {
-    let header = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(line)
-        .records()
-        .next()?
-        .ok()?;
-    let positions = COLUMNS.map(|(_, name)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)));
-    positions[..REQUIRED]
-        .iter()
-        .all(Option::is_some)
-        .then_some(positions)
-}
-
-fn first_line(data: &[u8]) -> &[u8] {
-    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    memchr::memchr(b'\n', data).map_or(data, |i| &data[..i])
-}
-
 pub(super) fn sniff(head: &[u8]) -> bool {
-    header(first_line(head)).is_some()
+    header_positions(head, &COLUMNS, REQUIRED).is_some()
 }
 
 pub(super) fn read(data: &[u8], _name: &str, source: u32, _options: &Options) -> FileRead {
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let Some(columns) = header(first_line(data)) else {
+    let Some(columns) = header_positions(data, &COLUMNS, REQUIRED) else {
         return FileRead::problem(
             "a call log CSV needs start, duration and participants columns".to_string(),
         );
