@@ -42,6 +42,11 @@ impl Archive {
     }
 
     pub fn from_zip(file: impl Read + Seek) -> io::Result<Archive> {
+        Archive::from_zip_within(file, MAX_EXPANDED)
+    }
+
+    /// Reads a zip's text files, refusing it once they expand past `limit`.
+    fn from_zip_within(file: impl Read + Seek, limit: u64) -> io::Result<Archive> {
         let mut zip = zip::ZipArchive::new(file).map_err(io::Error::other)?;
         let mut files = Vec::new();
         let mut expanded = 0u64;
@@ -55,14 +60,11 @@ impl Archive {
             // The sizes in a zip's directory are the writer's claims: the
             // limit holds on the bytes actually inflated.
             let mut data = Vec::new();
-            (&mut entry)
-                .take(MAX_EXPANDED - expanded + 1)
-                .read_to_end(&mut data)?;
+            (&mut entry).take(limit - expanded + 1).read_to_end(&mut data)?;
             expanded += data.len() as u64;
-            if expanded > MAX_EXPANDED {
+            if expanded > limit {
                 return Err(io::Error::other(format!(
-                    "zip entry {name:?} takes the archive past {} GiB expanded (a decompression bomb?)",
-                    MAX_EXPANDED >> 30
+                    "zip entry {name:?} takes the archive past {limit} bytes expanded (a decompression bomb?)"
                 )));
             }
             files.push((name, data));
@@ -129,5 +131,19 @@ mod tests {
         let names: Vec<_> = archive.files().map(|(n, _)| n).collect();
         assert_eq!(names, ["general/2024-01-01.json", "users.json"]);
         assert_eq!(archive.get("users.json"), Some(&b"[]"[..]));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_at_the_limit_not_by_its_claims() {
+        let bomb = vec![b'{'; 1 << 20];
+        let zip = || zip_of(&[("a.json", &bomb[..]), ("b.json", &bomb[..])]);
+        assert!(Archive::from_zip_within(zip(), 2 << 20).is_ok());
+        let error = Archive::from_zip_within(zip(), (3 << 20) / 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("zip entry \"b.json\" takes the archive past"),
+            "{error}"
+        );
     }
 }
