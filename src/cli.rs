@@ -23,6 +23,13 @@ pub enum Command {
     ///
     /// Example: commlens report "Takeout/Mail/All mail.mbox" lists/ --me me@example.com
     Report(ReportArgs),
+
+    /// Parse inputs into a Parquet message dataset, for `report --from`
+    /// or the Spark job (spark/metrics.py): one file per input, so that
+    /// many machines can ingest into one dataset.
+    ///
+    /// Example: commlens ingest mailboxes/ --to /shared/commlens-dataset
+    Ingest(IngestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -31,8 +38,15 @@ pub struct ReportArgs {
     /// mbox files, .mbox.gz files, CSV message logs.
     ///
     /// Example: commlens report inbox.mbox archive/2023.mbox.gz chat.csv
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "from", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+
+    /// Read a message dataset written by `commlens ingest` instead of
+    /// inputs; its inputs are read in sorted path order.
+    ///
+    /// Example: --from /shared/commlens-dataset
+    #[arg(long, value_name = "DATASET", conflicts_with = "inputs")]
+    pub from: Option<PathBuf>,
 
     /// Folder to write the report into (created if missing).
     ///
@@ -114,6 +128,49 @@ pub struct ReportArgs {
     /// Threads that read and parse input (default: one per core).
     ///
     /// Example: --threads 2
+    #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
+    pub threads: Option<usize>,
+
+    /// Print nothing on success; problems still go to stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders to read (folders recursively, in sorted order).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The dataset folder (created if missing). Files of inputs already in
+    /// it are replaced; those of other inputs stay.
+    ///
+    /// Example: --to /shared/commlens-dataset
+    #[arg(long, value_name = "DATASET", env = "COMMLENS_DATASET")]
+    pub to: PathBuf,
+
+    /// Time zone of exports that write local times without one (WhatsApp).
+    ///
+    /// Example: --tz Europe/Berlin
+    #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
+    pub tz: String,
+
+    /// Order of day and month in exports with numeric dates (WhatsApp).
+    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"])]
+    pub date_order: String,
+
+    /// Your own address: a calendar event you declined is not a meeting.
+    ///
+    /// Example: --me me@example.com
+    #[arg(
+        long = "me",
+        value_name = "ADDRESS",
+        env = "COMMLENS_ME",
+        value_delimiter = ','
+    )]
+    pub me: Vec<String>,
+
+    /// Threads that read and parse input (default: one per core).
     #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
     pub threads: Option<usize>,
 

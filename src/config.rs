@@ -1,7 +1,7 @@
 //! Raw flags → one checked configuration. Everything that can be wrong
 //! with the arguments fails here, before any input is read.
 
-use crate::cli::ReportArgs;
+use crate::cli::{IngestArgs, ReportArgs};
 use crate::metrics::{Scope, Settings};
 use crate::model::Millis;
 use crate::report::Outputs;
@@ -16,6 +16,8 @@ pub struct Config {
     pub files: Vec<PathBuf>,
     /// The inputs as given on the command line.
     pub inputs: Vec<PathBuf>,
+    /// A message dataset to read instead of inputs (`--from`).
+    pub from: Option<PathBuf>,
     pub out: PathBuf,
     pub outputs: Outputs,
     pub metrics: Settings,
@@ -49,14 +51,12 @@ impl Config {
             bail!("--since must be before --until");
         }
         let outputs = Outputs::parse(&args.format).context("--format")?;
-        let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
-            anyhow!(
-                "--tz {:?} is not a time zone; use a name like Europe/Berlin or UTC",
-                args.tz
-            )
-        })?;
-        if args.threads == Some(0) {
-            bail!("--threads must be at least 1");
+        let tz = parse_tz(&args.tz)?;
+        check_threads(args.threads)?;
+        if let Some(dataset) = &args.from
+            && !dataset.is_dir()
+        {
+            bail!("--from {}: no such dataset folder", dataset.display());
         }
         let files = crate::ingest::list_files(&args.inputs)?;
         check_writable(&args.out)?;
@@ -70,26 +70,19 @@ impl Config {
             .into_iter()
             .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&out)))
             .collect();
-        let generated_at = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .map(|v| v.trim().parse::<i64>())
-            .transpose()
-            .context("SOURCE_DATE_EPOCH is not a whole number of seconds")?;
+        let generated_at = source_date_epoch()?;
         Ok(Config {
             files,
             inputs: args.inputs,
+            from: args.from,
             out: args.out,
             outputs,
             ingest: crate::ingest::Options {
                 tz,
-                day_first: match args.date_order.as_str() {
-                    "dmy" => Some(true),
-                    "mdy" => Some(false),
-                    _ => None,
-                },
+                day_first: day_first(&args.date_order),
                 since,
                 until,
-                now: generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000),
+                now: now(generated_at),
                 me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
             },
             metrics: Settings {
@@ -106,6 +99,87 @@ impl Config {
             generated_at,
         })
     }
+}
+
+/// A checked `ingest` run.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Every input file, folders expanded, in read order.
+    pub files: Vec<PathBuf>,
+    /// The dataset folder.
+    pub to: PathBuf,
+    pub ingest: crate::ingest::Options,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
+impl IngestConfig {
+    pub fn from_args(args: IngestArgs) -> Result<IngestConfig> {
+        let tz = parse_tz(&args.tz)?;
+        check_threads(args.threads)?;
+        let files = crate::ingest::list_files(&args.inputs)?;
+        check_writable(&args.to)?;
+        // A folder input may hold the dataset: its files are not input.
+        let to = args
+            .to
+            .canonicalize()
+            .with_context(|| args.to.display().to_string())?;
+        let files = files
+            .into_iter()
+            .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&to)))
+            .collect();
+        Ok(IngestConfig {
+            files,
+            to: args.to,
+            ingest: crate::ingest::Options {
+                tz,
+                day_first: day_first(&args.date_order),
+                // The period is `report`'s to choose, later.
+                since: None,
+                until: None,
+                now: now(source_date_epoch()?),
+                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
+            },
+            threads: args.threads,
+            quiet: args.quiet,
+        })
+    }
+}
+
+fn parse_tz(text: &str) -> Result<chrono_tz::Tz> {
+    text.parse()
+        .map_err(|_| anyhow!("--tz {text:?} is not a time zone; use a name like Europe/Berlin or UTC"))
+}
+
+fn check_threads(threads: Option<usize>) -> Result<()> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    Ok(())
+}
+
+/// `--date-order`: whether numeric dates put the day first; `None` decides
+/// per file.
+fn day_first(order: &str) -> Option<bool> {
+    match order {
+        "dmy" => Some(true),
+        "mdy" => Some(false),
+        _ => None,
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, in seconds, when set.
+fn source_date_epoch() -> Result<Option<i64>> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .map(|v| v.trim().parse::<i64>())
+        .transpose()
+        .context("SOURCE_DATE_EPOCH is not a whole number of seconds")
+}
+
+/// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
+fn now(generated_at: Option<i64>) -> Millis {
+    generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000)
 }
 
 /// `90s`, `5m`, `2h`, `1d` (or plain seconds) → milliseconds.

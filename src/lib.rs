@@ -13,6 +13,8 @@
 pub mod cli;
 #[cfg(feature = "report")]
 pub mod config;
+#[cfg(feature = "report")]
+pub mod dataset;
 pub mod ingest;
 #[cfg(feature = "report")]
 pub mod metrics;
@@ -26,4 +28,4 @@ pub mod thread;
 mod pipeline;
 
 #[cfg(feature = "report")]
-pub use pipeline::{Outcome, run};
+pub use pipeline::{Outcome, ingest_to_dataset, run};

@@ -2,19 +2,22 @@
 
 use clap::Parser;
 use commlens::cli::{Cli, Command};
-use commlens::config::Config;
+use commlens::config::{Config, IngestConfig};
 use std::process::ExitCode;
 
 /// Exit codes: 0 every input read; 1 report written but some input
 /// skipped (listed on stderr); 2 unusable arguments or a fatal error.
 fn main() -> ExitCode {
-    let Command::Report(args) = Cli::parse().command;
-    let outcome = Config::from_args(args).and_then(|config| {
-        if let Some(n) = config.threads {
-            rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
-        }
-        commlens::run(&config)
-    });
+    let outcome = match Cli::parse().command {
+        Command::Report(args) => Config::from_args(args).and_then(|config| {
+            threads(config.threads)?;
+            commlens::run(&config)
+        }),
+        Command::Ingest(args) => IngestConfig::from_args(args).and_then(|config| {
+            threads(config.threads)?;
+            commlens::ingest_to_dataset(&config)
+        }),
+    };
     match outcome {
         Ok(outcome) if outcome.problems.is_empty() => ExitCode::SUCCESS,
         Ok(outcome) => {
@@ -28,4 +31,12 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Sizes the pool that reads and parses input, once.
+fn threads(n: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = n {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    Ok(())
 }

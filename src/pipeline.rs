@@ -1,8 +1,8 @@
 //! The whole run, from checked configuration to written report: the
 //! stages in order.
 
-use crate::config::Config;
-use crate::{ingest, metrics, normalize, report, thread};
+use crate::config::{Config, IngestConfig};
+use crate::{dataset, ingest, metrics, normalize, report, thread};
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,7 +17,10 @@ pub struct Outcome {
 
 /// Runs the whole pipeline for one checked configuration.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let mut ingested = ingest::read_all(config.files.clone(), &config.ingest);
+    let mut ingested = match &config.from {
+        Some(dataset) => dataset::read(dataset)?,
+        None => ingest::read_all(config.files.clone(), &config.ingest),
+    };
     let messages = std::mem::take(&mut ingested.messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
@@ -46,6 +49,28 @@ pub fn run(config: &Config) -> Result<Outcome> {
         written,
         problems: problems(&ingested),
     })
+}
+
+/// Runs the ingest stage alone and writes its rows into a dataset folder
+/// (see `dataset`). Inputs are parsed in parallel, a batch at a time, so
+/// memory holds one batch, not every input.
+pub fn ingest_to_dataset(config: &IngestConfig) -> Result<Outcome> {
+    let batch = rayon::current_num_threads();
+    let (mut written, mut problems, mut messages) = (Vec::new(), Vec::new(), 0);
+    for files in config.files.chunks(batch) {
+        let ingested = ingest::read_all(files.to_vec(), &config.ingest);
+        messages += ingested.messages.len();
+        written.extend(dataset::write(&config.to, &ingested)?);
+        problems.extend(self::problems(&ingested));
+    }
+    if !config.quiet {
+        println!(
+            "ingested {messages} messages from {} input(s) into {}",
+            config.files.len(),
+            config.to.display()
+        );
+    }
+    Ok(Outcome { written, problems })
 }
 
 /// A line for each input that could not be used, or not whole.

@@ -41,7 +41,7 @@ const MAX_EXPANDED: u64 = 4 << 30;
 const HEAD_BYTES: usize = 64 << 10;
 
 /// The formats commlens reads, as detected from content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Mbox,

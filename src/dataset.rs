@@ -1,0 +1,573 @@
+//! The message dataset: the ingest stage's output kept as Parquet, one file
+//! per input, so that ingesting many inputs can be spread over machines by
+//! any scheduler, and `report --from` or the Spark job (`spark/metrics.py`)
+//! go on from there.
+//!
+//! A dataset is a folder. For each input file it holds
+//! - `NAME.json`, the manifest: one line of JSON with the schema version,
+//!   the input's path as given, its accounting (format, messages read and
+//!   kept, excluded by reason, skipped with reason and place, suspicious
+//!   `From ` lines, problem) and the name of its data file;
+//! - `NAME.GEN.parquet`, its rows: every field of `Message`, with `source`
+//!   (the path as given) and `row` (read order in the file).
+//!
+//! The manifest is written last, and a new data file never overwrites the
+//! one a manifest names: an input is in the dataset exactly when its
+//! manifest is, and a killed ingest leaves the earlier state whole.
+//! Inputs are read back sorted by path, the order a folder input gives.
+
+use crate::ingest::{Format, Ingested, Input, Skip};
+use crate::model::{DateSource, IdList, Kind, Message};
+use anyhow::{Context, Result, anyhow, bail};
+use polars::prelude::*;
+use polars_io::SerReader;
+use polars_io::parquet::read::ParquetReader;
+use polars_io::parquet::write::{KeyValueMetadata, ParquetWriter};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::mem::take;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Bumped whenever a column or a manifest field changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a dataset records of one input besides its rows.
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    schema_version: u32,
+    /// The input's path as given to `ingest` (folders expanded).
+    source: String,
+    /// The Parquet file with its rows, in the dataset folder.
+    data: String,
+    format: Option<Format>,
+    messages_read: u64,
+    messages_kept: u64,
+    excluded: BTreeMap<String, u64>,
+    skipped: Vec<Skipped>,
+    suspicious_from_lines: u64,
+    problem: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Skipped {
+    reason: String,
+    at: String,
+}
+
+/// Writes every input of `ingested` into the dataset folder `dataset`,
+/// replacing what it held for the same inputs; returns the manifests
+/// written.
+pub fn write(dataset: &Path, ingested: &Ingested) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dataset).with_context(|| format!("{}: cannot create", dataset.display()))?;
+    let mut rows = ingested.messages.as_slice();
+    let mut written = Vec::with_capacity(ingested.inputs.len());
+    for input in &ingested.inputs {
+        // Messages are in read order: each input's rows follow the previous.
+        let (own, rest) = rows.split_at(input.kept as usize);
+        rows = rest;
+        written.push(write_input(dataset, input, own)?);
+    }
+    Ok(written)
+}
+
+fn write_input(dataset: &Path, input: &Input, messages: &[Message]) -> Result<PathBuf> {
+    let source = input.path.to_string_lossy().into_owned();
+    let name = file_stem(&source);
+    let manifest_path = dataset.join(format!("{name}.json"));
+    let previous = read_manifest(&manifest_path).ok();
+
+    let mut frame = to_frame(&source, messages)?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
+            ("commlens.schema_version".into(), SCHEMA_VERSION.to_string()),
+            ("commlens.source".into(), source.clone()),
+        ])))
+        .finish(&mut frame)?;
+    // A name no manifest uses yet: the current one stays valid until the
+    // new manifest replaces it.
+    let generation = format!("{:x}", fnv1a(&bytes));
+    let data = format!("{name}.{generation}.parquet");
+    write_atomically(&dataset.join(&data), &bytes)?;
+
+    let manifest = Manifest {
+        schema_version: SCHEMA_VERSION,
+        source,
+        data: data.clone(),
+        format: input.format,
+        messages_read: input.read,
+        messages_kept: input.kept,
+        excluded: input.excluded.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+        skipped: input
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                reason: s.reason.to_string(),
+                at: s.at.clone(),
+            })
+            .collect(),
+        suspicious_from_lines: input.suspicious_from_lines,
+        problem: input.problem.clone(),
+    };
+    let mut line = serde_json::to_string(&manifest)?;
+    line.push('\n');
+    write_atomically(&manifest_path, line.as_bytes())?;
+    if let Some(previous) = previous
+        && previous.data != data
+    {
+        std::fs::remove_file(dataset.join(&previous.data)).ok();
+    }
+    Ok(manifest_path)
+}
+
+/// Reads a dataset back: the inputs sorted by path, their rows in read
+/// order, as `ingest::read_all` would have given them.
+pub fn read(dataset: &Path) -> Result<Ingested> {
+    let mut manifests = Vec::new();
+    let entries =
+        std::fs::read_dir(dataset).with_context(|| format!("{}: not a dataset", dataset.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".json") && !name.starts_with('.') {
+            manifests.push(read_manifest(&path)?);
+        }
+    }
+    if manifests.is_empty() {
+        bail!(
+            "{}: no dataset here (no manifests); write one with `commlens ingest INPUT... --to {0}`",
+            dataset.display()
+        );
+    }
+    // Path order, component by component: what a folder input gives.
+    manifests.sort_by(|a, b| Path::new(&a.source).cmp(Path::new(&b.source)));
+
+    let mut inputs = Vec::with_capacity(manifests.len());
+    let mut messages = Vec::new();
+    for (source, manifest) in manifests.into_iter().enumerate() {
+        let source = u32::try_from(source).expect("fewer than 2^32 input files");
+        let data = dataset.join(&manifest.data);
+        let file = std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
+        let frame = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| anyhow!("{}: not readable Parquet: {e}", data.display()))?;
+        let rows = from_frame(&frame, source).with_context(|| data.display().to_string())?;
+        if rows.len() as u64 != manifest.messages_kept {
+            bail!(
+                "{}: {} rows, but its manifest says {}; ingest the input again",
+                data.display(),
+                rows.len(),
+                manifest.messages_kept
+            );
+        }
+        messages.extend(rows);
+        inputs.push(Input {
+            path: PathBuf::from(manifest.source),
+            format: manifest.format,
+            read: manifest.messages_read,
+            kept: manifest.messages_kept,
+            excluded: manifest
+                .excluded
+                .into_iter()
+                .map(|(reason, n)| (intern(reason), n))
+                .collect(),
+            skipped: manifest
+                .skipped
+                .into_iter()
+                .map(|s| Skip {
+                    source,
+                    reason: intern(s.reason),
+                    at: s.at,
+                })
+                .collect(),
+            suspicious_from_lines: manifest.suspicious_from_lines,
+            problem: manifest.problem,
+        });
+    }
+    Ok(Ingested { inputs, messages })
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a dataset manifest", path.display()))?;
+    if manifest.schema_version != SCHEMA_VERSION {
+        bail!(
+            "{}: schema version {}, but this commlens reads {SCHEMA_VERSION}; ingest the input again",
+            path.display(),
+            manifest.schema_version
+        );
+    }
+    Ok(manifest)
+}
+
+/// The rows of one input, every field of `Message`.
+fn to_frame(source: &str, messages: &[Message]) -> PolarsResult<DataFrame> {
+    let n = messages.len();
+    let strings =
+        |f: fn(&Message) -> &str| Column::new("".into(), messages.iter().map(f).collect::<Vec<_>>());
+    let optional =
+        |f: fn(&Message) -> Option<&str>| Column::new("".into(), messages.iter().map(f).collect::<Vec<_>>());
+    let lists = |f: fn(&Message) -> Vec<&str>| {
+        let mut list = ListStringChunkedBuilder::new("".into(), n, n);
+        for m in messages {
+            list.append_values_iter(f(m).into_iter());
+        }
+        list.finish().into_series().into_column()
+    };
+    let columns = [
+        ("source", Column::new("".into(), vec![source; n])),
+        ("row", Column::new("".into(), (0..n as i64).collect::<Vec<_>>())),
+        ("kind", strings(|m| kind_name(m.kind))),
+        ("channel", strings(|m| m.channel.as_ref())),
+        ("conversation", optional(|m| m.conversation.as_deref())),
+        ("message_id", optional(|m| m.message_id.as_deref())),
+        ("parent_id", optional(|m| m.parent_id.as_deref())),
+        ("references", lists(|m| m.references.iter().collect())),
+        (
+            "has_link_ids",
+            Column::new(
+                "".into(),
+                messages.iter().map(|m| m.has_link_ids).collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "timestamp_ms",
+            Column::new(
+                "".into(),
+                messages.iter().map(|m| m.timestamp).collect::<Vec<_>>(),
+            ),
+        ),
+        ("date_source", strings(|m| date_source_name(m.date_source))),
+        ("sender", strings(|m| &m.sender)),
+        (
+            "recipients",
+            lists(|m| m.recipients.iter().map(String::as_str).collect()),
+        ),
+        ("subject", strings(|m| &m.subject)),
+        ("subject_key", strings(|m| &m.subject_key)),
+        (
+            "automated",
+            Column::new(
+                "".into(),
+                messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
+            ),
+        ),
+        ("labels", lists(|m| m.labels.iter().map(String::as_str).collect())),
+        // Signed: Spark reads unsigned 64-bit Parquet as a decimal.
+        (
+            "bytes",
+            Column::new(
+                "".into(),
+                messages.iter().map(|m| m.bytes as i64).collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "duration_ms",
+            Column::new("".into(), messages.iter().map(|m| m.duration).collect::<Vec<_>>()),
+        ),
+    ];
+    DataFrame::new(
+        n,
+        columns
+            .into_iter()
+            .map(|(name, column)| column.with_name(name.into()))
+            .collect(),
+    )
+}
+
+/// The rows of a data file back as messages of input `source`.
+fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
+    let strings = |name: &str| -> PolarsResult<Vec<String>> {
+        let column = frame.column(name)?.str()?;
+        Ok(column.iter().map(|s| s.unwrap_or_default().to_string()).collect())
+    };
+    let optional = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect())
+    };
+    let lists = |name: &str| -> PolarsResult<Vec<Vec<String>>> {
+        let mut rows = Vec::with_capacity(frame.height());
+        for list in frame.column(name)?.list()?.amortized_iter() {
+            rows.push(match list {
+                Some(items) => items
+                    .as_ref()
+                    .str()?
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_string())
+                    .collect(),
+                None => Vec::new(),
+            });
+        }
+        Ok(rows)
+    };
+    let integers =
+        |name: &str| -> PolarsResult<Vec<Option<i64>>> { Ok(frame.column(name)?.i64()?.iter().collect()) };
+    let flags = |name: &str| -> PolarsResult<Vec<bool>> {
+        Ok(frame
+            .column(name)?
+            .bool()?
+            .iter()
+            .map(|b| b.unwrap_or(false))
+            .collect())
+    };
+
+    let (mut channel, mut sender, mut subject, mut subject_key) = (
+        strings("channel")?,
+        strings("sender")?,
+        strings("subject")?,
+        strings("subject_key")?,
+    );
+    let (mut conversation, mut message_id, mut parent_id) = (
+        optional("conversation")?,
+        optional("message_id")?,
+        optional("parent_id")?,
+    );
+    let (references, mut recipients, mut labels) =
+        (lists("references")?, lists("recipients")?, lists("labels")?);
+    let (timestamp, bytes, duration) = (
+        integers("timestamp_ms")?,
+        integers("bytes")?,
+        integers("duration_ms")?,
+    );
+    let (has_link_ids, automated) = (flags("has_link_ids")?, flags("automated")?);
+    let date_sources = strings("date_source")?;
+    let mut messages = Vec::with_capacity(frame.height());
+    for (i, kind) in strings("kind")?.iter().enumerate() {
+        messages.push(Message {
+            source,
+            kind: parse_kind(kind)?,
+            channel: take(&mut channel[i]).into(),
+            conversation: take(&mut conversation[i]),
+            message_id: take(&mut message_id[i]),
+            parent_id: take(&mut parent_id[i]),
+            references: references[i].iter().collect::<IdList>(),
+            has_link_ids: has_link_ids[i],
+            timestamp: timestamp[i],
+            date_source: parse_date_source(&date_sources[i])?,
+            sender: take(&mut sender[i]),
+            recipients: take(&mut recipients[i]),
+            subject: take(&mut subject[i]),
+            subject_key: take(&mut subject_key[i]),
+            automated: automated[i],
+            labels: take(&mut labels[i]),
+            bytes: bytes[i].unwrap_or(0).max(0) as u64,
+            duration: duration[i],
+        });
+    }
+    Ok(messages)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Email => "email",
+        Kind::Log => "log",
+        Kind::Event => "event",
+    }
+}
+
+fn parse_kind(name: &str) -> Result<Kind> {
+    Ok(match name {
+        "email" => Kind::Email,
+        "log" => Kind::Log,
+        "event" => Kind::Event,
+        other => bail!("unknown kind {other:?}"),
+    })
+}
+
+fn date_source_name(source: DateSource) -> &'static str {
+    match source {
+        DateSource::Date => "date",
+        DateSource::Received => "received",
+        DateSource::FromLine => "from_line",
+        DateSource::None => "none",
+    }
+}
+
+fn parse_date_source(name: &str) -> Result<DateSource> {
+    Ok(match name {
+        "date" => DateSource::Date,
+        "received" => DateSource::Received,
+        "from_line" => DateSource::FromLine,
+        "none" => DateSource::None,
+        other => bail!("unknown date source {other:?}"),
+    })
+}
+
+/// The file name of an input's manifest and data, without extension: its
+/// file name made safe (no separators, no leading dot), and a hash of its
+/// whole path, so that `a/inbox.mbox` and `b/inbox.mbox` keep apart.
+pub fn file_stem(source: &str) -> String {
+    let name = Path::new(source)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    format!("{safe}-{:016x}", fnv1a(source.as_bytes()))
+}
+
+/// FNV-1a, 64 bits: a hash that stays the same across runs, versions and
+/// machines (it names files that other runs replace).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Reasons are `&'static str` keys in `Input`; those read back are kept
+/// once each for the process (a handful of short keys).
+fn intern(reason: String) -> &'static str {
+    static REASONS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut reasons = REASONS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&known) = reasons.get(reason.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(reason.into_boxed_str());
+    reasons.insert(leaked);
+    leaked
+}
+
+/// Writes to a temporary name beside `path`, then renames: readers see
+/// the old file or the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("dataset");
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes).with_context(|| format!("{}: cannot write", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field set, and every optional one left empty: `None` and
+    /// `Some("")` must come back apart.
+    fn messages() -> Vec<Message> {
+        let mut full = Message::new(0, Kind::Email, "email");
+        full.conversation = Some("thread-1".into());
+        full.message_id = Some("a@x".into());
+        full.parent_id = Some("p@x".into());
+        full.references = ["r1@x", "p@x"].iter().collect();
+        full.has_link_ids = true;
+        full.timestamp = Some(-1_000);
+        full.date_source = DateSource::Received;
+        full.sender = "ann@x".into();
+        full.recipients = vec!["bob@x".into(), "cy@x".into()];
+        full.subject = "Re: Plan ✓".into();
+        full.subject_key = "plan ✓".into();
+        full.automated = true;
+        full.labels = vec!["Inbox".into(), "".into()];
+        full.bytes = 123_456;
+        let mut empty_strings = Message::new(0, Kind::Log, "chat");
+        empty_strings.conversation = Some(String::new());
+        empty_strings.message_id = Some(String::new());
+        empty_strings.parent_id = Some(String::new());
+        empty_strings.date_source = DateSource::FromLine;
+        let mut event = Message::new(1, Kind::Event, "call");
+        event.timestamp = Some(0);
+        event.duration = Some(90_000);
+        event.date_source = DateSource::Date;
+        vec![full, empty_strings, Message::new(0, Kind::Email, "email"), event]
+    }
+
+    fn input(path: &str, kept: u64) -> Input {
+        Input {
+            path: path.into(),
+            format: Some(Format::Mbox),
+            read: kept + 3,
+            kept,
+            excluded: BTreeMap::from([("spam", 1)]),
+            skipped: vec![Skip {
+                source: 0,
+                reason: "no_header",
+                at: "byte 7".into(),
+            }],
+            suspicious_from_lines: 4,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn every_field_survives_the_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut second = input("b/log.csv", 1);
+        second.format = None;
+        second.problem = Some("not a recognized format".into());
+        second.skipped[0].source = 1;
+        let ingested = Ingested {
+            inputs: vec![input("a/inbox.mbox", 3), second],
+            messages: messages(),
+        };
+        write(dir.path(), &ingested).unwrap();
+        let back = read(dir.path()).unwrap();
+        // Message has no PartialEq; its Debug form shows every field.
+        assert_eq!(format!("{:?}", back.messages), format!("{:?}", ingested.messages));
+        assert_eq!(format!("{:?}", back.inputs), format!("{:?}", ingested.inputs));
+    }
+
+    #[test]
+    fn inputs_come_back_in_folder_order_and_replace_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = |path: &str, sender: &str| {
+            let mut m = Message::new(0, Kind::Email, "email");
+            m.sender = sender.into();
+            Ingested {
+                inputs: vec![input(path, 1)],
+                messages: vec![m],
+            }
+        };
+        // Component order: `x/b` comes before `x-a`, as a folder lists them.
+        write(dir.path(), &one("x-a.mbox", "first")).unwrap();
+        write(dir.path(), &one("x/b.mbox", "old")).unwrap();
+        write(dir.path(), &one("x/b.mbox", "new")).unwrap();
+        let back = read(dir.path()).unwrap();
+        let paths: Vec<_> = back.inputs.iter().map(|i| i.path.clone()).collect();
+        assert_eq!(paths, [PathBuf::from("x/b.mbox"), PathBuf::from("x-a.mbox")]);
+        let senders: Vec<_> = back
+            .messages
+            .iter()
+            .map(|m| (m.source, m.sender.as_str()))
+            .collect();
+        assert_eq!(senders, [(0, "new"), (1, "first")]);
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 4, "a manifest and a data file per input, nothing stale");
+    }
+
+    #[test]
+    fn file_names_stay_inside_the_dataset_and_apart() {
+        for source in ["../../etc/passwd", "/abs/.hidden", "..", "a/b c:d.mbox", ""] {
+            let stem = file_stem(source);
+            assert!(
+                !stem.contains('/') && !stem.starts_with('.'),
+                "{source:?} -> {stem}"
+            );
+        }
+        assert_ne!(file_stem("a/inbox.mbox"), file_stem("b/inbox.mbox"));
+        assert!(file_stem("a/inbox.mbox").starts_with("inbox.mbox-"));
+    }
+
+    #[test]
+    fn an_empty_folder_is_no_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = read(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("commlens ingest"), "{error}");
+    }
+}
