@@ -159,6 +159,17 @@ pub struct IngestArgs {
     #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"])]
     pub date_order: String,
 
+    /// Your own address: a calendar event you declined is not a meeting.
+    ///
+    /// Example: --me me@example.com
+    #[arg(
+        long = "me",
+        value_name = "ADDRESS",
+        env = "COMMLENS_ME",
+        value_delimiter = ','
+    )]
+    pub me: Vec<String>,
+
     /// Threads that read and parse input (default: one per core).
     #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
     pub threads: Option<usize>,

@@ -76,6 +76,7 @@ impl Config {
                 since,
                 until,
                 now: now(generated_at),
+                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
             },
             metrics: Settings {
                 sync_threshold_ms,
@@ -123,6 +124,7 @@ impl IngestConfig {
                 since: None,
                 until: None,
                 now: now(source_date_epoch()?),
+                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
             },
             threads: args.threads,
             quiet: args.quiet,

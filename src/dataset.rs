@@ -148,7 +148,8 @@ pub fn read(dataset: &Path) -> Result<Ingested> {
     let mut inputs = Vec::with_capacity(manifests.len());
     let mut messages = Vec::new();
     for (source, manifest) in manifests.into_iter().enumerate() {
-        let source = u32::try_from(source).expect("fewer than 2^32 input files");
+        // Each manifest is held in memory: 2^32 of them would not fit.
+        let source = source as u32;
         let data = dataset.join(&manifest.data);
         let file = std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
         let frame = ParquetReader::new(file)

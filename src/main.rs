@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }),
         Command::Ingest(args) => IngestConfig::from_args(args).and_then(|config| {
             threads(config.threads)?;
-            commlens::ingest(&config)
+            commlens::ingest_to_dataset(&config)
         }),
     };
     match outcome {

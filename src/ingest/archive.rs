@@ -2,13 +2,9 @@
 //! workspace, a WhatsApp chat with its media). Only the text files a
 //! parser may read are loaded; media stay where they are.
 
-use std::fs::File;
-use std::io::{self, Read};
+use super::MAX_EXPANDED;
+use std::io::{self, Read, Seek};
 use std::path::Path;
-
-/// The most a zip may expand to (its text files together): beyond it, the
-/// zip is taken for a decompression bomb and refused.
-pub(super) const MAX_EXPANDED: u64 = 4 << 30;
 
 /// The text files of an export, by path relative to its root, sorted.
 #[derive(Debug, Default)]
@@ -45,27 +41,30 @@ impl Archive {
         Ok(Archive::new(files))
     }
 
-    pub fn from_zip(file: File) -> io::Result<Archive> {
+    pub fn from_zip(file: impl Read + Seek) -> io::Result<Archive> {
+        Archive::from_zip_within(file, MAX_EXPANDED)
+    }
+
+    /// Reads a zip's text files, refusing it once they expand past `limit`.
+    fn from_zip_within(file: impl Read + Seek, limit: u64) -> io::Result<Archive> {
         let mut zip = zip::ZipArchive::new(file).map_err(io::Error::other)?;
         let mut files = Vec::new();
         let mut expanded = 0u64;
         for i in 0..zip.len() {
             let mut entry = zip.by_index(i).map_err(io::Error::other)?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-            if entry.is_dir() || !is_text(&name) {
+            // macOS "Compress" adds resource forks under __MACOSX/.
+            if entry.is_dir() || !is_text(&name) || name.starts_with("__MACOSX/") {
                 continue;
             }
             // The sizes in a zip's directory are the writer's claims: the
             // limit holds on the bytes actually inflated.
             let mut data = Vec::new();
-            (&mut entry)
-                .take(MAX_EXPANDED - expanded + 1)
-                .read_to_end(&mut data)?;
+            (&mut entry).take(limit - expanded + 1).read_to_end(&mut data)?;
             expanded += data.len() as u64;
-            if expanded > MAX_EXPANDED {
+            if expanded > limit {
                 return Err(io::Error::other(format!(
-                    "zip entry {name:?} takes the archive past {} GiB expanded (a decompression bomb?)",
-                    MAX_EXPANDED >> 30
+                    "zip entry {name:?} takes the archive past {limit} bytes expanded (a decompression bomb?)"
                 )));
             }
             files.push((name, data));
@@ -109,7 +108,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn zip_of(entries: &[(&str, &[u8])]) -> File {
+    fn zip_of(entries: &[(&str, &[u8])]) -> std::fs::File {
         let mut file = tempfile::tempfile().unwrap();
         let mut zip = zip::ZipWriter::new(&mut file);
         for (name, data) in entries {
@@ -132,5 +131,19 @@ mod tests {
         let names: Vec<_> = archive.files().map(|(n, _)| n).collect();
         assert_eq!(names, ["general/2024-01-01.json", "users.json"]);
         assert_eq!(archive.get("users.json"), Some(&b"[]"[..]));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_at_the_limit_not_by_its_claims() {
+        let bomb = vec![b'{'; 1 << 20];
+        let zip = || zip_of(&[("a.json", &bomb[..]), ("b.json", &bomb[..])]);
+        assert!(Archive::from_zip_within(zip(), 2 << 20).is_ok());
+        let error = Archive::from_zip_within(zip(), (3 << 20) / 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("zip entry \"b.json\" takes the archive past"),
+            "{error}"
+        );
     }
 }

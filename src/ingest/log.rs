@@ -34,34 +34,38 @@ const COLUMNS: [(Column, &str); 8] = [
 ];
 const REQUIRED: usize = 3;
 
-/// Column positions of a CSV log's header row.
-struct Header([Option<usize>; COLUMNS.len()]);
-
-impl Header {
-    fn parse(header: &csv::StringRecord) -> Option<Header> {
-        let positions =
-            COLUMNS.map(|(_, name)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)));
-        positions[..REQUIRED]
-            .iter()
-            .all(Option::is_some)
-            .then_some(Header(positions))
-    }
+/// Where each of `columns` is in a CSV file's header row (its first
+/// line, after a byte-order mark), or `None` unless the first `required`
+/// of them are all there. Names match without case or surrounding space.
+pub(super) fn header_positions<T, const N: usize>(
+    data: &[u8],
+    columns: &[(T, &str); N],
+    required: usize,
+) -> Option<[Option<usize>; N]> {
+    let data = strip_bom(data);
+    let line = memchr::memchr(b'\n', data).map_or(data, |i| &data[..i]);
+    let header = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line)
+        .records()
+        .next()?
+        .ok()?;
+    let positions = columns
+        .each_ref()
+        .map(|(_, name)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)));
+    positions[..required]
+        .iter()
+        .all(Option::is_some)
+        .then_some(positions)
 }
 
 /// Reads a CSV message log, or `None` when `head` does not start with a
 /// log's header row.
 pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<Option<FileRead>> {
-    let head = strip_bom(head);
-    let first_line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);
-    let header = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(first_line)
-        .records()
-        .next()
-        .and_then(Result::ok);
-    let Some(header) = header.as_ref().and_then(Header::parse) else {
+    let Some(header) = header_positions(head, &COLUMNS, REQUIRED) else {
         return Ok(None);
     };
+    let head = strip_bom(head);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(io::Cursor::new(head.to_vec()).chain(rest));
@@ -76,7 +80,7 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
                 let field = |c: Column| {
-                    header.0[c as usize]
+                    header[c as usize]
                         .and_then(|i| record.get(i))
                         .map(|v| Cow::Borrowed(v.trim()))
                 };
@@ -190,7 +194,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
 }
 
 /// RFC 3339 with a zone; `YYYY-MM-DD HH:MM[:SS]` in UTC; or Unix seconds.
-fn parse_timestamp(text: &str) -> Option<Millis> {
+pub(super) fn parse_timestamp(text: &str) -> Option<Millis> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
     }

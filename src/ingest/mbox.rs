@@ -130,18 +130,26 @@ pub struct Blocks<R> {
     spare: Vec<Vec<u8>>,
     offset: u64,
     target: usize,
+    /// The most of one message that is held: beyond it, the rest of the
+    /// message is read past, so a giant attachment or a decompression
+    /// bomb cannot fill memory. The header block, at the start, is kept.
+    max_message: usize,
     eof: bool,
 }
 
+/// The most of one streamed message that is read into memory.
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
 impl<R: Read> Blocks<R> {
     /// `head` holds the first bytes already read from `reader`.
-    pub fn new(reader: R, head: Vec<u8>, target: usize) -> Blocks<R> {
+    pub fn new(reader: R, head: Vec<u8>, target: usize, max_message: usize) -> Blocks<R> {
         Blocks {
             reader,
             carry: head,
             spare: Vec::new(),
             offset: 0,
             target,
+            max_message: max_message.max(target),
             eof: false,
         }
     }
@@ -194,11 +202,51 @@ impl<R: Read> Blocks<R> {
                 self.offset += cut as u64;
                 return Ok(Some((offset, buf)));
             }
+            if buf.len() >= self.max_message {
+                let skipped = self.read_past_message(&buf[self.max_message..])?;
+                buf.truncate(self.max_message);
+                let offset = self.offset;
+                self.offset += (buf.len() + skipped) as u64;
+                return Ok(Some((offset, buf)));
+            }
             // One message larger than the block: read on.
-            want = buf.len() * 2;
+            want = (buf.len() * 2).min(self.max_message);
             buf.reserve(want - buf.len());
         }
     }
+
+    /// Reads on to the next separator, without holding what lies before
+    /// it: `read` is what was read already. The separator and what follows
+    /// go to `carry`; returns how many bytes were passed over.
+    fn read_past_message(&mut self, read: &[u8]) -> io::Result<usize> {
+        // Enough to hold a whole envelope line across two reads.
+        const TAIL: usize = 64 << 10;
+        let mut window = read.to_vec();
+        let mut passed = 0;
+        let mut chunk = vec![0; 1 << 20];
+        loop {
+            if let Some(p) = first_separator(&window) {
+                self.carry.extend_from_slice(&window[p..]);
+                return Ok(passed + p);
+            }
+            if self.eof {
+                return Ok(passed + window.len());
+            }
+            let keep = window.len().min(TAIL);
+            passed += window.len() - keep;
+            window.drain(..window.len() - keep);
+            let got = self.reader.read(&mut chunk)?;
+            self.eof = got == 0;
+            window.extend_from_slice(&chunk[..got]);
+        }
+    }
+}
+
+/// The first separator after the start whose line is complete in `buf`.
+fn first_separator(buf: &[u8]) -> Option<usize> {
+    memmem::find_iter(buf, NEWLINE_FROM)
+        .map(|i| i + 1)
+        .find(|&p| memchr::memchr(b'\n', &buf[p..]).is_some() && is_separator(buf, p))
 }
 
 /// The last separator after the start whose line is complete in `buf`.
@@ -278,7 +326,7 @@ mod tests {
     fn blocks_cut_only_at_separators() {
         let one = format!("{ENVELOPE}\nSubject: s\n\n{}\n\n", "body line\n".repeat(50));
         let mbox = one.repeat(20);
-        let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 700);
+        let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 700, 1 << 20);
         let mut total = 0;
         let mut offset = 0;
         while let Some((at, block)) = blocks.next_block().unwrap() {
@@ -289,5 +337,24 @@ mod tests {
         }
         assert_eq!(total, 20);
         assert_eq!(offset, mbox.len() as u64);
+    }
+
+    #[test]
+    fn a_giant_message_is_read_by_its_head_in_bounded_memory() {
+        let small = |subject: &str| format!("{ENVELOPE}\nSubject: {subject}\n\nhi\n\n");
+        let giant = format!("{ENVELOPE}\nSubject: giant\n\n{}\n\n", "x".repeat(100_000));
+        let mbox = [small("one"), giant.clone(), small("three")].concat();
+        let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 100, 1000);
+        let (mut offset, mut subjects) = (0, Vec::new());
+        while let Some((at, block)) = blocks.next_block().unwrap() {
+            assert!(block.len() <= 1000, "a block of {} bytes", block.len());
+            assert_eq!(at, offset, "offsets count the bytes passed over");
+            subjects.extend(self::subjects(&parse_block(&block, at, 0)));
+            offset = at + block.len() as u64;
+            if block.len() == 1000 {
+                offset += giant.len() as u64 - 1000;
+            }
+        }
+        assert_eq!(subjects, ["one", "giant", "three"]);
     }
 }

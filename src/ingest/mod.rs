@@ -8,9 +8,18 @@
 //! excluded or skipped.
 
 mod archive;
+mod calendar;
+mod call_csv;
+mod call_log;
+mod discord;
+mod json_export;
 mod log;
 pub mod mbox;
+mod slack;
+mod sms_backup;
 mod synthetic_id;
+mod telegram;
+mod whatsapp;
 
 use archive::Archive;
 
@@ -24,6 +33,10 @@ use std::path::{Path, PathBuf};
 
 /// About how many bytes one parse task takes.
 const BLOCK_BYTES: usize = 4 << 20;
+/// The most a document read whole (a chat export), or the text files of a
+/// zip together, may expand to: beyond it, the input is taken for a
+/// decompression bomb and refused, before it fills memory.
+const MAX_EXPANDED: u64 = 4 << 30;
 /// How many bytes are sniffed to detect a format.
 const HEAD_BYTES: usize = 64 << 10;
 
@@ -34,6 +47,14 @@ pub enum Format {
     Mbox,
     CsvLog,
     JsonLog,
+    Whatsapp,
+    Slack,
+    Telegram,
+    Discord,
+    SmsBackup,
+    CallLog,
+    CallCsv,
+    Icalendar,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -51,6 +72,9 @@ pub struct Options {
     pub until: Option<Millis>,
     /// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
     pub now: Millis,
+    /// The user's own addresses (`--me`, lower-cased): a calendar event
+    /// one of them declined is not a meeting they held.
+    pub me: Vec<String>,
 }
 
 impl Default for Options {
@@ -61,6 +85,7 @@ impl Default for Options {
             since: None,
             until: None,
             now: chrono::Utc::now().timestamp_millis(),
+            me: Vec::new(),
         }
     }
 }
@@ -72,11 +97,55 @@ struct WholeFile {
     format: Format,
     name: &'static str,
     sniff: fn(head: &[u8]) -> bool,
-    read: fn(data: &[u8], source: u32, options: &Options) -> FileRead,
+    /// `name` is the file's name (WhatsApp names the chat only there).
+    read: fn(data: &[u8], name: &str, source: u32, options: &Options) -> FileRead,
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[];
+const WHOLE_FILE: &[WholeFile] = &[
+    WholeFile {
+        format: Format::Telegram,
+        name: "Telegram Desktop export (result.json)",
+        sniff: telegram::sniff,
+        read: telegram::read,
+    },
+    WholeFile {
+        format: Format::Discord,
+        name: "DiscordChatExporter JSON",
+        sniff: discord::sniff,
+        read: discord::read,
+    },
+    WholeFile {
+        format: Format::Whatsapp,
+        name: "WhatsApp chat",
+        sniff: whatsapp::sniff,
+        read: whatsapp::read,
+    },
+    WholeFile {
+        format: Format::SmsBackup,
+        name: "SMS Backup & Restore XML",
+        sniff: sms_backup::sniff,
+        read: sms_backup::read,
+    },
+    WholeFile {
+        format: Format::CallLog,
+        name: "SMS Backup & Restore call log XML",
+        sniff: call_log::sniff,
+        read: call_log::read,
+    },
+    WholeFile {
+        format: Format::CallCsv,
+        name: "call log CSV",
+        sniff: call_csv::sniff,
+        read: call_csv::read,
+    },
+    WholeFile {
+        format: Format::Icalendar,
+        name: "iCalendar",
+        sniff: calendar::sniff,
+        read: calendar::read,
+    },
+];
 
 /// Why a message was not kept, with where it was.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,6 +191,22 @@ pub struct Ingested {
 }
 
 impl Input {
+    /// What a file gave; its messages move to `messages`.
+    fn new(path: PathBuf, read: FileRead, messages: &mut Vec<Message>) -> Input {
+        let kept = read.messages.len() as u64;
+        messages.extend(read.messages);
+        Input {
+            path,
+            format: read.format,
+            read: read.read,
+            kept,
+            excluded: read.excluded,
+            skipped: read.skipped,
+            suspicious_from_lines: read.suspicious_from_lines,
+            problem: read.problem,
+        }
+    }
+
     pub fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
     }
@@ -169,7 +254,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
         let path = entry.map_err(|e| with_path(dir, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.eq_ignore_ascii_case("readme.md") {
+        if passed_over(name) {
             continue;
         }
         if path.is_dir() && !is_export_folder(&path) {
@@ -179,6 +264,21 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Files in an input folder that hold no messages: hidden files,
+/// READMEs, Thunderbird's index beside each mailbox, and the photos,
+/// voice notes and videos that chat exports keep beside their text.
+fn passed_over(name: &str) -> bool {
+    const MEDIA: [&str; 18] = [
+        "jpg", "jpeg", "png", "gif", "webp", "heic", "tgs", "mp4", "mov", "webm", "mp3", "m4a", "ogg",
+        "opus", "wav", "aac", "pdf", "vcf",
+    ];
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    name.starts_with('.')
+        || name.eq_ignore_ascii_case("readme.md")
+        || name.ends_with(".msf")
+        || extension.is_some_and(|e| MEDIA.contains(&e.as_str()))
 }
 
 fn with_path(path: &Path, e: io::Error) -> io::Error {
@@ -192,7 +292,8 @@ pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
         .par_iter()
         .enumerate()
         .map(|(source, path)| {
-            let source = u32::try_from(source).expect("fewer than 2^32 input files");
+            // Each input's path is held in memory: 2^32 of them would not fit.
+            let source = source as u32;
             read_file(path, source, options).unwrap_or_else(|e| FileRead {
                 problem: Some(e.to_string()),
                 ..FileRead::default()
@@ -203,38 +304,64 @@ pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
     let inputs = files
         .into_iter()
         .zip(reads)
-        .map(|(path, read)| {
-            let kept = read.messages.len() as u64;
-            messages.extend(read.messages);
-            Input {
-                path,
-                format: read.format,
-                read: read.read,
-                kept,
-                excluded: read.excluded,
-                skipped: read.skipped,
-                suspicious_from_lines: read.suspicious_from_lines,
-                problem: read.problem,
-            }
-        })
+        .map(|(path, read)| Input::new(path, read, &mut messages))
         .collect();
     Ingested { inputs, messages }
 }
 
 fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     if path.is_dir() {
-        return Ok(read_archive(&Archive::from_dir(path)?, source, options));
+        return Ok(read_archive(&Archive::from_dir(path)?, &name, source, options));
     }
     let mut file = File::open(path)?;
     let raw_head = read_head(&mut file)?;
-    if raw_head.starts_with(b"PK\x03\x04") {
-        return Ok(read_archive(&Archive::from_zip(file)?, source, options));
+    if raw_head.starts_with(ZIP) {
+        return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
-    let gzip = raw_head.starts_with(&[0x1f, 0x8b]);
-    if !gzip && mbox::looks_like_mbox(&raw_head) {
+    if mbox::looks_like_mbox(&raw_head) {
         return read_mapped_mbox(&file, source);
     }
-    let (mut reader, head) = open_stream(file, raw_head, gzip)?;
+    read_stream(
+        Box::new(io::Cursor::new(raw_head).chain(file)),
+        &name,
+        source,
+        options,
+    )
+}
+
+/// Reads one input held in memory, named `name`, as a file with that
+/// content would be read (for tests and fuzzing).
+pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Message>) {
+    let read = if data.starts_with(ZIP) {
+        Archive::from_zip(io::Cursor::new(data)).map(|a| read_archive(&a, name, 0, options))
+    } else {
+        read_stream(Box::new(io::Cursor::new(data.to_vec())), name, 0, options)
+    };
+    let read = read.unwrap_or_else(|e| FileRead::problem(e.to_string()));
+    let mut messages = Vec::new();
+    let input = Input::new(PathBuf::from(name), read, &mut messages);
+    (input, messages)
+}
+
+const ZIP: &[u8] = b"PK\x03\x04";
+const GZIP: &[u8] = &[0x1f, 0x8b];
+
+/// Reads a file's content as a stream: gzip undone, then each format
+/// that reads streams tried, then those read whole.
+fn read_stream(mut stream: Stream, name: &str, source: u32, options: &Options) -> io::Result<FileRead> {
+    let raw_head = read_head(&mut stream)?;
+    let gzip = raw_head.starts_with(GZIP);
+    let mut reader: Stream = Box::new(io::Cursor::new(raw_head).chain(stream));
+    if gzip {
+        reader = Box::new(MultiGzDecoder::new(reader));
+    }
+    // The content's first bytes, sniffed; `reader` goes on after them.
+    let head = read_head(&mut reader)?;
+    if head.len() < HEAD_BYTES && head.trim_ascii().is_empty() {
+        // An empty mailbox: Thunderbird keeps empty folders as empty files.
+        return Ok(FileRead::default());
+    }
     if mbox::looks_like_mbox(&head) {
         return read_mbox(reader, head, source);
     }
@@ -256,8 +383,17 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         )));
     };
     let mut data = head;
-    reader.read_to_end(&mut data)?;
-    let mut read = (parser.read)(&data, source, options);
+    reader
+        .take(MAX_EXPANDED + 1 - data.len() as u64)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_EXPANDED {
+        return Ok(FileRead::problem(format!(
+            "a {} document larger than {} GiB (a decompression bomb?)",
+            parser.name,
+            MAX_EXPANDED >> 30
+        )));
+    }
+    let mut read = (parser.read)(&data, name, source, options);
     read.format = Some(parser.format);
     Ok(read)
 }
@@ -269,16 +405,30 @@ struct ArchiveFormat {
     name: &'static str,
     /// Whether the archive holds this export, from its file names.
     detect: fn(&Archive) -> bool,
-    read: fn(&Archive, source: u32, options: &Options) -> FileRead,
+    /// `name` is the zip's or the folder's name.
+    read: fn(&Archive, name: &str, source: u32, options: &Options) -> FileRead,
 }
 
 /// Tried in order: the first whose `detect` accepts the archive reads it.
-const ARCHIVES: &[ArchiveFormat] = &[];
+const ARCHIVES: &[ArchiveFormat] = &[
+    ArchiveFormat {
+        format: Format::Slack,
+        name: "Slack export",
+        detect: slack::detect,
+        read: slack::read,
+    },
+    ArchiveFormat {
+        format: Format::Whatsapp,
+        name: "WhatsApp chat with media",
+        detect: whatsapp::detect,
+        read: whatsapp::read_archive,
+    },
+];
 
-fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
+fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
     match ARCHIVES.iter().find(|p| (p.detect)(archive)) {
         Some(parser) => {
-            let mut read = (parser.read)(archive, source, options);
+            let mut read = (parser.read)(archive, name, source, options);
             read.format = Some(parser.format);
             read
         }
@@ -289,26 +439,14 @@ fn read_archive(archive: &Archive, source: u32, options: &Options) -> FileRead {
     }
 }
 
-/// Whether a folder is one export read as a whole (a Slack workspace)
-/// rather than a folder of inputs.
+/// Whether a folder is one export read as a whole (a Slack workspace, an
+/// unzipped iOS WhatsApp chat with its media) rather than a folder of inputs.
 fn is_export_folder(dir: &Path) -> bool {
-    dir.join("users.json").is_file() && dir.join("channels.json").is_file()
+    (dir.join("users.json").is_file() && dir.join("channels.json").is_file())
+        || dir.join("_chat.txt").is_file()
 }
 
 type Stream = Box<dyn Read + Send>;
-
-/// The rest of the file as a stream of its content (gzip undone), and the
-/// first bytes of that content.
-fn open_stream(file: File, raw_head: Vec<u8>, gzip: bool) -> io::Result<(Stream, Vec<u8>)> {
-    let stream: Stream = Box::new(io::Cursor::new(raw_head).chain(file));
-    let mut stream: Stream = if gzip {
-        Box::new(MultiGzDecoder::new(stream))
-    } else {
-        stream
-    };
-    let head = read_head(&mut stream)?;
-    Ok((stream, head))
-}
 
 fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
@@ -353,7 +491,7 @@ fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
 /// Parses an mbox stream (gzip-compressed) block by block: while one
 /// batch of blocks is parsed on the pool, the next is read.
 fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead> {
-    let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES);
+    let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES, mbox::MAX_MESSAGE_BYTES);
     let batch_len = rayon::current_num_threads() * 2;
     let mut out = FileRead {
         format: Some(Format::Mbox),
@@ -406,5 +544,54 @@ impl FileRead {
                 at: at(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_and_indexes_are_passed_over_mailboxes_are_not() {
+        for name in [
+            "photo_1@01-01-2024_10-00-00.jpg",
+            "Inbox.msf",
+            ".DS_Store",
+            "README.md",
+            "voice.OPUS",
+        ] {
+            assert!(passed_over(name), "{name}");
+        }
+        for name in [
+            "Inbox",
+            "All mail Including Spam and Trash.mbox",
+            "result.json",
+            "_chat.txt",
+        ] {
+            assert!(!passed_over(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn content_decides_the_format_not_the_name() {
+        let options = Options::default();
+        let (input, messages) = read_bytes(
+            b"timestamp,conversation,sender\n1704103200,c,a\n",
+            "x.mbox",
+            &options,
+        );
+        assert_eq!((input.format, messages.len()), (Some(Format::CsvLog), 1));
+        let (input, _) = read_bytes(b"\x00\x01\x02", "x.csv", &options);
+        assert!(
+            input
+                .problem
+                .is_some_and(|p| p.starts_with("not a recognized format"))
+        );
+        let (input, _) = read_bytes(b"", "Drafts", &options);
+        assert_eq!(
+            (input.format, input.problem, input.read),
+            (None, None, 0),
+            "an empty mailbox"
+        );
     }
 }

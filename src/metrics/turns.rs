@@ -114,11 +114,13 @@ fn durations(input: &TurnInput) -> Vec<(usize, (f64, bool))> {
     let turn = turn_of(input);
     let mut first_answer: BTreeMap<u32, i64> = BTreeMap::new();
     for (r, class) in input.class.iter().enumerate() {
-        let (Some(Class::Response), true, Some(t)) = (class, input.counted[r], input.ts[r]) else {
+        // Only a message with a parent is ever classed a response.
+        let (Some(Class::Response), true, Some(t), Some(parent)) =
+            (class, input.counted[r], input.ts[r], input.parent[r])
+        else {
             continue;
         };
-        let parent = input.parent[r].expect("a response has a parent") as usize;
-        if let Some(opener) = turn[parent] {
+        if let Some(opener) = turn[parent as usize] {
             let first = first_answer.entry(opener).or_insert(t);
             *first = (*first).min(t);
         }

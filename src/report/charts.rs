@@ -144,7 +144,7 @@ pub fn charts(metrics: &Metrics, tz: &str) -> Vec<Chart> {
             .filter_map(|(who, p)| {
                 let r = if waits { &p.as_requester } else { &p.as_responder };
                 let d = &r.response_time_s;
-                Some((who.clone(), d.p50?, d.p90?, r.responses))
+                Some((super::label(who), d.p50?, d.p90?, r.responses))
             })
             .collect();
         rows.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
@@ -157,7 +157,7 @@ pub fn charts(metrics: &Metrics, tz: &str) -> Vec<Chart> {
             metrics
                 .turns_by_channel
                 .iter()
-                .map(|(c, t)| (c.clone(), t.curve.clone())),
+                .map(|(c, t)| (super::label(c), t.curve.clone())),
         );
     }
     let mut charts = vec![

@@ -64,11 +64,15 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
 
 fn headline(h: &mut String, s: &Summary) {
     let r = &s.response_time_s;
+    let calls = match s.events {
+        0 => String::new(),
+        n => format!(" and {n} calls or meetings"),
+    };
     let _ = write!(
         h,
-        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations, \
+        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations{calls}, \
          from {} input{}.</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
-        s.messages,
+        s.messages - s.events,
         s.threads,
         s.inputs.len(),
         if s.inputs.len() == 1 { "" } else { "s" }
@@ -391,10 +395,7 @@ pub fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Bidirectional overrides would let a name reorder the text
-            // around it (an entity would still be decoded into one).
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
-            _ => out.push(c),
+            _ => out.push(super::defuse_bidi(c)),
         }
     }
     out

@@ -117,3 +117,18 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&temporary, bytes).with_context(|| format!("{}: cannot write", temporary.display()))?;
     std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
 }
+
+/// A bidirectional override or isolate from the input, made inert: it
+/// would let a name reorder the text around it (in HTML, an entity would
+/// still be decoded into one; in an SVG label too).
+pub fn defuse_bidi(c: char) -> char {
+    match c {
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        _ => c,
+    }
+}
+
+/// A name from the input as a chart label.
+fn label(name: &str) -> String {
+    name.chars().map(defuse_bidi).collect()
+}

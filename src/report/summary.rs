@@ -26,9 +26,11 @@ pub struct Summary {
     pub excluded: u64,
     /// Messages that could not be parsed, by reason.
     pub skipped: BTreeMap<String, u64>,
-    /// Rows kept: messages, and calls and meetings (`sync_time.events`
-    /// counts those in the period).
+    /// Rows kept: messages, and calls and meetings.
     pub messages: u64,
+    /// Of those, calls and meetings (`sync_time.events` counts those in
+    /// the period).
+    pub events: u64,
     /// Kept messages without a plausible date.
     pub undated: u64,
     /// Messages counted in the period (all kept messages without one).
@@ -153,6 +155,7 @@ impl Summary {
             excluded: sum(|i| i.excluded_total()),
             skipped: ingested.skipped_by_reason(),
             messages: (messages.len() + table.events.len()) as u64,
+            events: table.events.len() as u64,
             undated: messages.iter().filter(|m| m.timestamp.is_none()).count() as u64,
             messages_in_period: overall.messages.messages,
             timed_messages: overall.messages.timed_messages,
@@ -200,6 +203,9 @@ impl Summary {
     }
 
     /// Pretty JSON with sorted keys, ending in a newline.
+    // Serialization fails only on maps with non-string keys and on
+    // failing `Serialize` impls; the summary has neither.
+    #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> String {
         // Through `Value`, whose maps are sorted, for a stable key order.
         let value = serde_json::to_value(self).expect("the summary is plain data");

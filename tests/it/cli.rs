@@ -228,18 +228,44 @@ fn names_from_messages_are_escaped_in_the_report() {
     let log = dir.path().join("chat.csv");
     std::fs::write(
         &log,
-        "timestamp,conversation,sender\n\
-         2024-01-01T10:00:00Z,c,<script>alert(1)</script>\n\
-         2024-01-01T10:01:00Z,c,\"\"\"><img src=x onerror=alert(2)>\"\n\
-         2024-01-01T10:02:00Z,c,<script>alert(1)</script>\n",
+        "timestamp,conversation,sender,channel\n\
+         2024-01-01T10:00:00Z,c,<script>alert(1)</script>,../../escape\n\
+         2024-01-01T10:01:00Z,c,\"\"\"><img src=x onerror=alert(2)>\",/tmp/abs\n\
+         2024-01-01T10:02:00Z,c,javascript:alert(3),chat\n\
+         2024-01-01T10:03:00Z,c,evil\u{202e}gnp.exe,chat\n\
+         2024-01-01T10:04:00Z,c,<script>alert(1)</script>,chat\n",
     )
     .unwrap();
-    let run = report(&[log.to_str().unwrap(), "-q"]);
+    let out = dir.path().join("out");
+    let run = report(&[
+        log.to_str().unwrap(),
+        "-q",
+        "--format",
+        "json,html,png,svg,csv,parquet",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("href=\"javascript"), "no input becomes a link");
+    assert!(
+        !html.contains('\u{202e}'),
+        "right-to-left overrides cannot reorder the page"
+    );
+    // Channel and people names never become file names.
+    let mut written: Vec<_> = std::fs::read_dir(run.out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert!(
+        written
+            .iter()
+            .all(|n| !n.contains("escape") && !n.contains("abs")),
+        "{written:?}"
+    );
+    assert!(!out.exists() && !dir.path().join("escape").exists());
 }
 
 #[test]

@@ -1,13 +1,18 @@
 //! Integration tests: the `commlens` binary on fixtures, checked against
 //! numbers worked out by hand. One test binary, one module per concern.
 
+// A test fails by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod accounting; // the accounting identity on random mailboxes (proptest)
 mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod cli; // arguments, exit codes, quiet runs, bad input
 mod dataset; // ingest to a Parquet dataset, report --from it: the same summary
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
-mod formats; // tests/fixtures/formats: every export format, by hand
+mod formats; // fixtures stating their figures: every export format, broken input
+mod hostile; // generated hostile input: huge headers, long References, bombs
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod snapshots; // summary.json and the structure of report.html (insta)
+mod together; // mail, chats and a calendar in one report
 mod util;
