@@ -64,6 +64,7 @@ impl Config {
         // reports are not input.
         let files = outside(files, &args.out)?;
         let generated_at = source_date_epoch()?;
+        let me = identities(&args.me);
         Ok(Config {
             files,
             inputs: args.inputs,
@@ -76,15 +77,11 @@ impl Config {
                 since,
                 until,
                 now: now(generated_at),
-                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
+                me: me.clone(),
             },
             metrics: Settings {
                 sync_threshold_ms,
-                scope: Scope {
-                    me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
-                    since,
-                    until,
-                },
+                scope: Scope { me, since, until },
                 tz,
             },
             threads: args.threads,
@@ -124,7 +121,7 @@ impl IngestConfig {
                 since: None,
                 until: None,
                 now: now(source_date_epoch()?),
-                me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
+                me: identities(&args.me),
             },
             threads: args.threads,
             quiet: args.quiet,
@@ -161,6 +158,11 @@ fn day_first(order: &str) -> Option<bool> {
         "mdy" => Some(false),
         _ => None,
     }
+}
+
+/// `--me` as identities are compared: trimmed and lower-cased.
+fn identities(me: &[String]) -> Vec<String> {
+    me.iter().map(|m| m.trim().to_lowercase()).collect()
 }
 
 /// `SOURCE_DATE_EPOCH`, in seconds, when set.
