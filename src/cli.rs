@@ -15,6 +15,14 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// A configuration file with any of these settings, plus people
+    /// (default: commlens.toml in the working directory, if present).
+    /// Flags override it, and COMMLENS_* variables override it too.
+    ///
+    /// Example: --config ~/.config/commlens/weekly.toml
+    #[arg(long, global = true, value_name = "FILE", env = "COMMLENS_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,7 +46,7 @@ pub struct ReportArgs {
     /// mbox files, .mbox.gz files, CSV message logs.
     ///
     /// Example: commlens report inbox.mbox archive/2023.mbox.gz chat.csv
-    #[arg(required_unless_present = "from", value_name = "INPUT")]
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
     /// Read a message dataset written by `commlens ingest` instead of
@@ -48,7 +56,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DATASET", conflicts_with = "inputs")]
     pub from: Option<PathBuf>,
 
-    /// Folder to write the report into (created if missing).
+    /// Folder to write reports into (created if missing): each run writes
+    /// a folder named after its period (`2026-W47`, or `all`) and points
+    /// `latest` at it.
     ///
     /// Example: --out reports/weekly
     #[arg(
@@ -87,7 +97,8 @@ pub struct ReportArgs {
     pub sync_threshold: String,
 
     /// Your own address or chat name, to split responses into "I answered"
-    /// and "answered me". Repeat it for several addresses.
+    /// and "answered me". Repeat it for several addresses. Without it, the
+    /// senders of Gmail's Sent label are you.
     ///
     /// Example: --me me@example.com --me me@work.example
     #[arg(
@@ -105,24 +116,54 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
     pub tz: String,
 
-    /// Count only messages sent at or after this date (UTC) or date-time
-    /// (RFC 3339). Earlier messages still count as what was answered.
+    /// Count only messages sent at or after this date (midnight in --tz)
+    /// or date-time (RFC 3339). Earlier messages still count as what was
+    /// answered. With --until, the report compares it with the span of
+    /// equal length before.
     ///
     /// Example: --since 2024-01-01
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", env = "COMMLENS_SINCE", conflicts_with_all = ["last", "period"])]
     pub since: Option<String>,
 
-    /// Count only messages sent before this date (UTC) or date-time.
+    /// Count only messages sent before this date (midnight in --tz) or
+    /// date-time.
     ///
     /// Example: --until 2024-04-01T00:00:00+02:00
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", env = "COMMLENS_UNTIL", conflicts_with_all = ["last", "period"])]
     pub until: Option<String>,
+
+    /// Count only the span just ended (a number with m, h, d or w), and
+    /// compare it with the span before.
+    ///
+    /// Example: --last 7d
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COMMLENS_LAST",
+        conflicts_with = "period"
+    )]
+    pub last: Option<String>,
+
+    /// Count only the last complete day, ISO week or month in --tz, and
+    /// compare it with the one before.
+    ///
+    /// Example: --period week
+    #[arg(long, value_name = "PERIOD", env = "COMMLENS_PERIOD", value_parser = ["day", "week", "month"])]
+    pub period: Option<String>,
+
+    /// A CSV file of people (columns `name,alias`): each alias, an address
+    /// or a chat name, counts as that person. commlens.toml can list them
+    /// too, under [people."Name"].
+    ///
+    /// Example: --aliases people.csv
+    #[arg(long, value_name = "FILE", env = "COMMLENS_ALIASES")]
+    pub aliases: Option<PathBuf>,
 
     /// Order of day and month in exports with numeric dates (WhatsApp):
     /// `auto` decides per file from dates like 25/12 that allow one order.
     ///
     /// Example: --date-order dmy
-    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"])]
+    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"], env = "COMMLENS_DATE_ORDER")]
     pub date_order: String,
 
     /// Threads that read and parse input (default: one per core).
@@ -132,7 +173,7 @@ pub struct ReportArgs {
     pub threads: Option<usize>,
 
     /// Print nothing on success; problems still go to stderr.
-    #[arg(short, long)]
+    #[arg(short, long, env = "COMMLENS_QUIET")]
     pub quiet: bool,
 }
 

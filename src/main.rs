@@ -1,23 +1,23 @@
 //! The `commlens` command: parse flags, check them, run, pick the exit code.
 
-use clap::Parser;
-use commlens::cli::{Cli, Command};
-use commlens::config::{Config, IngestConfig};
+use commlens::config::{self, Run};
+use commlens::report::layout::Locked;
 use std::process::ExitCode;
 
 /// Exit codes: 0 every input read; 1 report written but some input
-/// skipped (listed on stderr); 2 unusable arguments or a fatal error.
+/// skipped (listed on stderr); 2 unusable arguments or a fatal error;
+/// 3 another run holds the reports folder.
 fn main() -> ExitCode {
-    let outcome = match Cli::parse().command {
-        Command::Report(args) => Config::from_args(args).and_then(|config| {
+    let outcome = config::from_command_line(std::env::args_os().collect()).and_then(|run| match run {
+        Run::Report(config) => {
             threads(config.threads)?;
             commlens::run(&config)
-        }),
-        Command::Ingest(args) => IngestConfig::from_args(args).and_then(|config| {
+        }
+        Run::Ingest(config) => {
             threads(config.threads)?;
             commlens::ingest_to_dataset(&config)
-        }),
-    };
+        }
+    });
     match outcome {
         Ok(outcome) if outcome.problems.is_empty() => ExitCode::SUCCESS,
         Ok(outcome) => {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("commlens: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(if e.is::<Locked>() { 3 } else { 2 })
         }
     }
 }

@@ -17,15 +17,35 @@ pub struct Outcome {
 
 /// Runs the whole pipeline for one checked configuration.
 pub fn run(config: &Config) -> Result<Outcome> {
+    // First: a second run on the same reports folder stops here.
+    let lock = report::layout::Lock::acquire(&config.out)?;
     let mut ingested = match &config.from {
         Some(dataset) => dataset::read(dataset)?,
         None => ingest::read_all(config.files.clone(), &config.ingest),
     };
-    let messages = std::mem::take(&mut ingested.messages);
+    let mut messages = std::mem::take(&mut ingested.messages);
+    config.people.apply(&mut messages);
+    let settings = with_me(config, &messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
-    let metrics = metrics::compute(&table.messages, &table.events, &threads, &config.metrics)?;
-    let charts = report::charts::charts(&metrics, config.metrics.tz.name());
+    let metrics = metrics::compute(&table.messages, &table.events, &threads, &settings)?;
+    let previous = match &config.periods.previous {
+        Some(period) => {
+            let scope = settings.scope.during(period.since, period.until);
+            let settings = metrics::Settings {
+                scope,
+                ..settings.clone()
+            };
+            Some(metrics::compute(
+                &table.messages,
+                &table.events,
+                &threads,
+                &settings,
+            )?)
+        }
+        None => None,
+    };
+    let charts = report::charts::charts(&metrics, settings.tz.name());
     let sources: Vec<String> = ingested
         .inputs
         .iter()
@@ -35,10 +55,17 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let tables = if formats.is_empty() {
         Vec::new()
     } else {
-        metrics::tables(&table.messages, &threads, &sources, &config.metrics, &formats)?
+        metrics::tables(&table.messages, &threads, &sources, &settings, &formats)?
     };
-    let summary = report::Summary::new(config, &ingested, &table, metrics);
-    let written = report::write(&summary, &charts, tables, config.outputs, &config.out)?;
+    let summary = report::Summary::new(config, &settings, &ingested, &table, metrics, previous);
+    let staging = lock.stage(&config.periods.current.name)?;
+    let written = report::write(&summary, &charts, tables, config.outputs, staging.dir())?;
+    let folder = staging.publish()?;
+    let written: Vec<PathBuf> = written
+        .iter()
+        .filter_map(|path| path.file_name())
+        .map(|name| folder.join(name))
+        .collect();
     if !config.quiet {
         print!(
             "{}",
@@ -49,6 +76,17 @@ pub fn run(config: &Config) -> Result<Outcome> {
         written,
         problems: problems(&ingested),
     })
+}
+
+/// The metric settings, with "me" taken from Gmail's Sent label when the
+/// user did not say who that is.
+fn with_me(config: &Config, messages: &[crate::model::Message]) -> metrics::Settings {
+    let mut settings = config.metrics.clone();
+    if config.me_from_sent_mail {
+        let sent = normalize::people::senders_of_sent_mail(messages);
+        settings.scope.me = config.people.resolve(&sent);
+    }
+    settings
 }
 
 /// Runs the ingest stage alone and writes its rows into a dataset folder

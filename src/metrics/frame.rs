@@ -20,6 +20,15 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The same people over another period.
+    pub fn during(&self, since: Option<i64>, until: Option<i64>) -> Scope {
+        Scope {
+            me: self.me.clone(),
+            since,
+            until,
+        }
+    }
+
     pub fn counts(&self, t: Option<i64>) -> bool {
         match (self.since.is_some() || self.until.is_some(), t) {
             (false, _) => true,

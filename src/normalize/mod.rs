@@ -5,6 +5,7 @@
 
 pub mod date;
 pub mod email;
+pub mod people;
 pub mod subject;
 
 use crate::model::{Kind, Message};

@@ -24,6 +24,7 @@ p.lead { color: #555; margin-top: 0; }
 .card { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 12px 14px; }
 .card .value { font-size: 24px; font-weight: 600; }
 .card .label { color: #555; font-size: 13px; }
+.card .was { color: #777; font-size: 12px; margin-top: 4px; }
 figure { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; margin: 16px 0; padding: 8px; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: #555; font-size: 13px; padding: 4px 8px; }
@@ -68,22 +69,45 @@ fn headline(h: &mut String, s: &Summary) {
         0 => String::new(),
         n => format!(" and {n} calls or meetings"),
     };
+    let period = match (&s.period.since, &s.period.until) {
+        (None, None) => String::new(),
+        (since, until) => format!(
+            " Period {}: {} to {}.",
+            s.period.name,
+            since.as_deref().unwrap_or("the start"),
+            until.as_deref().unwrap_or("the end")
+        ),
+    };
     let _ = write!(
         h,
         "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations{calls}, \
-         from {} input{}.</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
+         from {} input{}.{}</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
         s.messages - s.events,
         s.threads,
         s.inputs.len(),
-        if s.inputs.len() == 1 { "" } else { "s" }
+        if s.inputs.len() == 1 { "" } else { "s" },
+        esc(&period)
     );
     let cards = [
-        (s.responses.to_string(), "responses".to_string()),
-        (time(r.p50), "median response time".to_string()),
-        (time(r.p90), "90 % of responses within".to_string()),
+        (
+            s.responses.to_string(),
+            "responses".to_string(),
+            Some("responses"),
+        ),
+        (
+            time(r.p50),
+            "median response time".to_string(),
+            Some("response_time_p50_s"),
+        ),
+        (
+            time(r.p90),
+            "90 % of responses within".to_string(),
+            Some("response_time_p90_s"),
+        ),
         (
             time(s.first_response_time_s.p50),
             "median first response".to_string(),
+            Some("first_response_time_p50_s"),
         ),
         (
             percent(s.response_sync_ratio),
@@ -91,32 +115,67 @@ fn headline(h: &mut String, s: &Summary) {
                 "of responses synchronous (≤ {})",
                 duration(s.settings.sync_threshold_s)
             ),
+            Some("response_sync_ratio"),
         ),
         (
             percent(s.sync_message_share),
             "of messages in live sessions".to_string(),
+            Some("sync_message_share"),
         ),
-        (percent(s.turns.reply_rate), "of turns answered".to_string()),
+        (
+            percent(s.turns.reply_rate),
+            "of turns answered".to_string(),
+            Some("reply_rate"),
+        ),
         (
             percent(s.turns.answered_within.get("1h").copied().flatten()),
             "of turns answered within 1 h".to_string(),
+            None,
         ),
     ];
     let sync_time = (s.sync_time.total.events > 0).then(|| {
         (
             hours(s.sync_time.total.hours),
             format!("in {} calls and meetings", s.sync_time.total.events),
+            Some("sync_time_hours"),
         )
     });
-    for (value, label) in cards.into_iter().chain(sync_time) {
+    for (value, label, figure) in cards.into_iter().chain(sync_time) {
+        let was = figure
+            .and_then(|f| was(s, f))
+            .map(|was| format!("<div class=\"was\">{}</div>", esc(&was)))
+            .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<div class=\"card\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
+            "<div class=\"card\"><div class=\"value\">{}</div><div class=\"label\">{}</div>{was}</div>",
             esc(&value),
             esc(&label)
         );
     }
     h.push_str("</div></section>\n<h2>Charts</h2>\n");
+}
+
+/// `▲ from 12 in 2024-W10`: a headline figure in the period before.
+fn was(s: &Summary, figure: &str) -> Option<String> {
+    let comparison = s.comparison.as_ref()?;
+    let change = comparison.figures.get(figure)?;
+    let previous = change.previous?;
+    let shown = if figure.ends_with("_s") {
+        time(Some(previous))
+    } else if figure.ends_with("hours") {
+        hours(previous)
+    } else if figure.contains("ratio") || figure.contains("share") || figure.contains("rate") {
+        percent(Some(previous))
+    } else {
+        format!("{previous:.0}")
+    };
+    let arrow = match change.change {
+        Some(d) if d > 0.0 => "▲ ",
+        Some(d) if d < 0.0 => "▼ ",
+        Some(_) => "= ",
+        None => "",
+    };
+    Some(format!("{arrow}from {shown} in {}", comparison.previous.name))
 }
 
 fn caption(chart: &Chart) -> &'static str {

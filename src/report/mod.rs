@@ -4,6 +4,7 @@
 
 pub mod charts;
 mod html;
+pub mod layout;
 mod summary;
 pub mod terminal;
 

@@ -2,8 +2,9 @@
 //! the top level, and the breakdowns, turns and data quality beside them.
 
 use crate::config::Config;
+use crate::config::period::Period;
 use crate::ingest::{Format, Ingested};
-use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, SyncTime, Turns};
+use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, Settings, SyncTime, Turns};
 use crate::model::{DateSource, rfc3339};
 use crate::normalize::Table;
 use serde::Serialize;
@@ -16,6 +17,11 @@ pub struct Summary {
     /// `SOURCE_DATE_EPOCH` as RFC 3339, when set; never the wall clock.
     pub generated_at: Option<String>,
     pub settings: SettingsOut,
+    /// The period counted: its folder name and bounds.
+    pub period: PeriodOut,
+    /// The headline figures against the period before (day, week, month,
+    /// `--last` span, or `--since`..`--until` span of equal length).
+    pub comparison: Option<Comparison>,
     pub inputs: Vec<InputOut>,
 
     /// Every message read: messages + duplicates + excluded + skipped.
@@ -77,6 +83,68 @@ pub struct SettingsOut {
 }
 
 #[derive(Debug, Serialize)]
+pub struct PeriodOut {
+    pub name: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl From<&Period> for PeriodOut {
+    fn from(p: &Period) -> PeriodOut {
+        PeriodOut {
+            name: p.name.clone(),
+            since: p.since.map(rfc3339),
+            until: p.until.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub previous: PeriodOut,
+    /// Each headline figure now, then, and the change.
+    pub figures: BTreeMap<&'static str, Change>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    pub current: Option<f64>,
+    pub previous: Option<f64>,
+    /// current − previous.
+    pub change: Option<f64>,
+    /// change / previous.
+    pub relative_change: Option<f64>,
+}
+
+impl Change {
+    fn new(current: Option<f64>, previous: Option<f64>) -> Change {
+        let change = current.zip(previous).map(|(c, p)| c - p);
+        Change {
+            current,
+            previous,
+            change,
+            relative_change: change.zip(previous).and_then(|(d, p)| (p != 0.0).then(|| d / p)),
+        }
+    }
+}
+
+/// The figures a period is compared on, by their summary.json names.
+pub fn headline(m: &Metrics) -> [(&'static str, Option<f64>); 9] {
+    let count = |n: u64| Some(n as f64);
+    [
+        ("messages_in_period", count(m.overall.messages.messages)),
+        ("responses", count(m.overall.responses.responses)),
+        ("response_time_p50_s", m.overall.responses.response_time_s.p50),
+        ("response_time_p90_s", m.overall.responses.response_time_s.p90),
+        ("first_response_time_p50_s", m.first_response_time_s.p50),
+        ("response_sync_ratio", m.overall.responses.response_sync_ratio),
+        ("sync_message_share", m.overall.messages.sync_message_share),
+        ("reply_rate", m.turns.reply_rate),
+        ("sync_time_hours", Some(m.sync_time.total.hours)),
+    ]
+}
+
+#[derive(Debug, Serialize)]
 pub struct InputOut {
     pub path: String,
     pub format: Option<Format>,
@@ -116,7 +184,14 @@ pub struct SkipOut {
 const SKIPPED_EXAMPLES: usize = 20;
 
 impl Summary {
-    pub fn new(config: &Config, ingested: &Ingested, table: &Table, metrics: Metrics) -> Summary {
+    pub fn new(
+        config: &Config,
+        settings: &Settings,
+        ingested: &Ingested,
+        table: &Table,
+        metrics: Metrics,
+        previous: Option<Metrics>,
+    ) -> Summary {
         let messages = &table.messages;
         let path = |source: u32| ingested.inputs[source as usize].path.display().to_string();
         let mut date_sources = BTreeMap::new();
@@ -124,19 +199,37 @@ impl Summary {
             *date_sources.entry(m.date_source).or_insert(0) += 1;
         }
         let sum = |f: fn(&crate::ingest::Input) -> u64| ingested.inputs.iter().map(f).sum::<u64>();
-        let scope = &config.metrics.scope;
+        let scope = &settings.scope;
+        let comparison = config
+            .periods
+            .previous
+            .as_ref()
+            .zip(previous)
+            .map(|(period, then)| {
+                let now = headline(&metrics);
+                Comparison {
+                    previous: period.into(),
+                    figures: now
+                        .into_iter()
+                        .zip(headline(&then))
+                        .map(|((name, current), (_, previous))| (name, Change::new(current, previous)))
+                        .collect(),
+                }
+            });
         let overall = metrics.overall;
         Summary {
             commlens_version: env!("CARGO_PKG_VERSION"),
             generated_at: config.generated_at.map(|s| rfc3339(s * 1000)),
             settings: SettingsOut {
-                sync_threshold_s: config.metrics.sync_threshold_ms as f64 / 1000.0,
-                tz: config.metrics.tz.name().to_string(),
+                sync_threshold_s: settings.sync_threshold_ms as f64 / 1000.0,
+                tz: settings.tz.name().to_string(),
                 subject_window_days: crate::thread::SUBJECT_WINDOW / 86_400_000,
                 me: scope.me.clone(),
                 since: scope.since.map(rfc3339),
                 until: scope.until.map(rfc3339),
             },
+            period: (&config.periods.current).into(),
+            comparison,
             inputs: ingested
                 .inputs
                 .iter()

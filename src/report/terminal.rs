@@ -33,6 +33,24 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             s.undated
         ),
     );
+    if let Some(c) = &s.comparison {
+        let figure = |name: &str| c.figures.get(name).copied();
+        let responses = figure("responses")
+            .and_then(|f| f.change)
+            .map_or(String::new(), |d| format!(" ({d:+.0})"));
+        let median = figure("response_time_p50_s")
+            .and_then(|f| f.previous)
+            .map_or(String::new(), |p| format!(", median was {}", duration(p)));
+        line(
+            "Period",
+            format!(
+                "{}: {} responses{responses} against {}{median}",
+                s.period.name, s.responses, c.previous.name
+            ),
+        );
+    } else if s.period.name != "all" {
+        line("Period", s.period.name.clone());
+    }
     line("Conversations", s.threads.to_string());
     line(
         "Responses",

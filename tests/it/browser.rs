@@ -33,7 +33,7 @@ fn chromium(page: &Path, extra: &[&str]) -> std::process::Output {
 fn the_report_renders_offline_with_every_section() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     let run = report(&[sample.to_str().unwrap(), "-q"]);
-    let page = run.out.path().join("report.html");
+    let page = run.dir().join("report.html");
 
     let dom = String::from_utf8_lossy(&chromium(&page, &["--dump-dom"]).stdout).into_owned();
     let charts = CHARTS.map(|c| format!("chart-{c}"));
@@ -45,7 +45,7 @@ fn the_report_renders_offline_with_every_section() {
     }
     assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "every chart inline");
 
-    let shot = run.out.path().join("screenshot.png");
+    let shot = run.dir().join("screenshot.png");
     chromium(&page, &[&format!("--screenshot={}", shot.display())]);
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(

@@ -12,7 +12,7 @@ fn basics() -> String {
 fn quiet_success_prints_nothing() {
     let run = report(&[&basics(), "-q"]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
-    assert!(run.out.path().join("summary.json").is_file());
+    assert!(run.dir().join("summary.json").is_file());
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn a_missing_input_fails_before_any_work() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1);
-    assert!(!run.out.path().join("summary.json").exists());
+    assert!(!run.dir().join("summary.json").exists());
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn gzip_input_gives_the_same_figures() {
 fn same_input_same_bytes() {
     let a = report(&[&basics(), "-q"]);
     let b = report(&[&basics(), "-q"]);
-    let read = |r: &crate::util::Run| std::fs::read(r.out.path().join("summary.json")).unwrap();
+    let read = |r: &crate::util::Run| std::fs::read(r.dir().join("summary.json")).unwrap();
     assert_eq!(read(&a), read(&b));
 }
 
@@ -190,7 +190,7 @@ fn earlier_reports_in_an_input_folder_are_not_input() {
 fn the_report_has_every_section_and_chart() {
     let run = report(&[&basics(), "-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let html = std::fs::read_to_string(run.dir().join("report.html")).unwrap();
     for id in SECTIONS {
         assert!(
             html.contains(&format!("<section id=\"{id}\"")),
@@ -202,7 +202,7 @@ fn the_report_has_every_section_and_chart() {
             html.contains(&format!("<figure id=\"chart-{name}\"><svg")),
             "chart {name} missing"
         );
-        let png = std::fs::read(run.out.path().join(format!("{name}.png"))).unwrap();
+        let png = std::fs::read(run.dir().join(format!("{name}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
         let (w, h) = (
             u32::from_be_bytes(png[16..20].try_into().unwrap()),
@@ -244,7 +244,7 @@ fn names_from_messages_are_escaped_in_the_report() {
         "json,html,png,svg,csv,parquet",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let html = std::fs::read_to_string(run.dir().join("report.html")).unwrap();
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("<img src=x"));
@@ -254,7 +254,7 @@ fn names_from_messages_are_escaped_in_the_report() {
         "right-to-left overrides cannot reorder the page"
     );
     // Channel and people names never become file names.
-    let mut written: Vec<_> = std::fs::read_dir(run.out.path())
+    let mut written: Vec<_> = std::fs::read_dir(run.dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -271,7 +271,7 @@ fn names_from_messages_are_escaped_in_the_report() {
 #[test]
 fn format_chooses_the_files() {
     let run = report(&[&basics(), "-q", "--format", "json"]);
-    let mut names: Vec<_> = std::fs::read_dir(run.out.path())
+    let mut names: Vec<_> = std::fs::read_dir(run.dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -296,7 +296,7 @@ fn the_activity_grid_follows_tz() {
 fn tables_for_other_tools() {
     let run = report(&[&basics(), "-q", "--format", "csv,parquet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let messages = std::fs::read_to_string(run.out.path().join("messages.csv")).unwrap();
+    let messages = std::fs::read_to_string(run.dir().join("messages.csv")).unwrap();
     let header = messages.lines().next().unwrap();
     assert_eq!(
         header,
@@ -304,7 +304,7 @@ fn tables_for_other_tools() {
          recipients,subject,automated,labels,bytes,date_source"
     );
     assert_eq!(messages.lines().count(), 1 + 9, "a row per kept message");
-    let responses = std::fs::read_to_string(run.out.path().join("responses.csv")).unwrap();
+    let responses = std::fs::read_to_string(run.dir().join("responses.csv")).unwrap();
     let rows: Vec<&str> = responses.lines().skip(1).collect();
     assert_eq!(rows.len(), 3);
     assert!(
@@ -318,7 +318,7 @@ fn tables_for_other_tools() {
     assert_eq!(times, ["120.0", "60.0", "7200.0"]);
     for (name, rows) in [("messages.parquet", 9), ("responses.parquet", 3)] {
         use polars_io::SerReader;
-        let bytes = std::fs::read(run.out.path().join(name)).unwrap();
+        let bytes = std::fs::read(run.dir().join(name)).unwrap();
         let table = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes))
             .finish()
             .expect("readable Parquet");

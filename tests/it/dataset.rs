@@ -62,7 +62,7 @@ fn both_ways(inputs: &[PathBuf]) -> (String, String) {
         ]
         .concat(),
     );
-    let read = |dir: &Path| std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("latest/summary.json")).unwrap();
     (read(&direct), read(&from))
 }
 

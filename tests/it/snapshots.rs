@@ -10,14 +10,14 @@ const FIXTURE: &str = "tests/fixtures/thread-basics.mbox";
 fn summary_json() {
     // A relative input path keeps the snapshot free of the checkout's place.
     let run = report(&[FIXTURE, "-q", "--format", "json", "--me", "alice@example.org"]);
-    let json = std::fs::read_to_string(run.out.path().join("summary.json")).unwrap();
+    let json = std::fs::read_to_string(run.dir().join("summary.json")).unwrap();
     insta::assert_snapshot!("thread_basics_summary_json", json);
 }
 
 #[test]
 fn report_html_structure() {
     let run = report(&[FIXTURE, "-q", "--format", "html", "--me", "alice@example.org"]);
-    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let html = std::fs::read_to_string(run.dir().join("report.html")).unwrap();
     insta::assert_snapshot!("thread_basics_report_html", without_chart_bodies(&html));
 }
 

@@ -43,9 +43,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// The folder of the report it wrote (`OUT/latest`).
+    pub fn dir(&self) -> PathBuf {
+        self.out.path().join("latest")
+    }
+
     /// The summary.json it wrote.
     pub fn summary(&self) -> Value {
-        let path = self.out.path().join("summary.json");
+        let path = self.dir().join("summary.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {}", path.display(), self.stderr));
         serde_json::from_str(&text).expect("summary.json is JSON")

@@ -1,0 +1,464 @@
+//! Raw flags, environment and configuration file → one checked
+//! configuration. Everything that can be wrong with the settings fails
+//! here, before any input is read, naming where the bad value came from.
+
+mod file;
+pub mod period;
+
+use crate::cli::{Cli, Command, IngestArgs, ReportArgs};
+use crate::metrics::{Scope, Settings};
+use crate::model::Millis;
+use crate::normalize::people::People;
+use crate::report::Outputs;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, NaiveDate};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use file::File;
+use period::{Calendar, Periods};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// What the command line asks for, checked.
+#[derive(Debug)]
+pub enum Run {
+    Report(Box<Config>),
+    Ingest(IngestConfig),
+}
+
+/// Reads the command line (`argv`, the program name first), the
+/// environment and the configuration file. Usage errors and `--help` are
+/// clap's: it prints them and exits.
+pub fn from_command_line(argv: Vec<OsString>) -> Result<Run> {
+    // A first look, forgiving errors: which file, which subcommand, and
+    // which settings the command line and the environment give.
+    let probe = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&argv)
+        .ok();
+    let explicit_file = probe
+        .as_ref()
+        .and_then(|m| m.get_one::<PathBuf>("config").cloned());
+    let file = File::find(explicit_file.as_deref())?;
+    let mut cli = Cli::command();
+    if let Some(file) = &file
+        && let Some((name, given)) = probe.as_ref().and_then(ArgMatches::subcommand)
+    {
+        let explicit = |id: &str| explicitly_set(&cli_args(name), given, id);
+        cli = file.apply(cli, name, &explicit)?;
+    }
+    let matches = cli.clone().get_matches_from(&argv);
+    let parsed = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
+    let (name, given) = matches.subcommand().ok_or_else(|| anyhow!("no subcommand"))?;
+    let origins = Origins::new(&cli, name, given, file.as_ref());
+    Ok(match parsed.command {
+        Command::Report(args) => Run::Report(Box::new(Config::from_args(args, &origins, file.as_ref())?)),
+        Command::Ingest(args) => Run::Ingest(IngestConfig::from_args(args, &origins)?),
+    })
+}
+
+/// The ids of a subcommand's arguments.
+fn cli_args(subcommand: &str) -> Vec<String> {
+    Cli::command()
+        .find_subcommand(subcommand)
+        .map(|c| c.get_arguments().map(|a| a.get_id().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether the command line or the environment gave setting `id`.
+fn explicitly_set(ids: &[String], matches: &ArgMatches, id: &str) -> bool {
+    ids.iter().any(|known| known == id)
+        && matches!(
+            matches.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+}
+
+/// Where each setting's value came from, to name it in an error:
+/// `--sync-threshold`, `COMMLENS_SYNC_THRESHOLD` or
+/// `commlens.toml:4: sync_threshold`.
+#[derive(Debug, Default)]
+pub struct Origins {
+    labels: HashMap<String, String>,
+}
+
+impl Origins {
+    fn new(cli: &clap::Command, subcommand: &str, matches: &ArgMatches, file: Option<&File>) -> Origins {
+        let mut labels = HashMap::new();
+        let Some(command) = cli.find_subcommand(subcommand) else {
+            return Origins { labels };
+        };
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            let label = match matches.value_source(id) {
+                Some(ValueSource::EnvVariable) => arg.get_env().map(|e| e.to_string_lossy().into_owned()),
+                Some(ValueSource::DefaultValue) => file.and_then(|f| f.origin(id)),
+                _ => None,
+            };
+            if let Some(label) = label {
+                labels.insert(id.to_string(), label);
+            }
+        }
+        Origins { labels }
+    }
+
+    /// The label of setting `id` (a command-line flag unless the
+    /// environment or the file gave it).
+    pub fn of(&self, id: &str) -> String {
+        self.labels
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("--{}", id.replace('_', "-")))
+    }
+}
+
+/// A checked `report` run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Every input file, folders expanded, in read order.
+    pub files: Vec<PathBuf>,
+    /// The inputs as given on the command line.
+    pub inputs: Vec<PathBuf>,
+    /// A message dataset to read instead of inputs (`--from`).
+    pub from: Option<PathBuf>,
+    /// The reports folder: each run writes `out/PERIOD/`.
+    pub out: PathBuf,
+    pub outputs: Outputs,
+    /// The period counted, and the one it is compared with.
+    pub periods: Periods,
+    pub metrics: Settings,
+    pub ingest: crate::ingest::Options,
+    /// Aliases and automated senders.
+    pub people: People,
+    /// "me" was not given: the senders of Gmail's Sent label are.
+    pub me_from_sent_mail: bool,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    /// The generation time written into reports: `SOURCE_DATE_EPOCH`, so
+    /// that two runs on the same data give the same bytes.
+    pub generated_at: Option<i64>,
+}
+
+impl Config {
+    pub fn from_args(args: ReportArgs, origins: &Origins, file: Option<&File>) -> Result<Config> {
+        let setting = |id: &str, value: &str| format!("{} {value:?}", origins.of(id));
+        let sync_threshold_ms = parse_duration(&args.sync_threshold)
+            .with_context(|| setting("sync_threshold", &args.sync_threshold))?;
+        let tz = parse_tz(&args.tz).with_context(|| setting("tz", &args.tz))?;
+        let generated_at = source_date_epoch()?;
+        let now = now(generated_at);
+        let periods = periods(&args, origins, now, tz)?;
+        let outputs = Outputs::parse(&args.format).with_context(|| origins.of("format"))?;
+        check_threads(args.threads).with_context(|| origins.of("threads"))?;
+        if args.inputs.is_empty() && args.from.is_none() {
+            bail!(
+                "no input: give files or folders to read (or inputs = [...] in commlens.toml, or --from DATASET)"
+            );
+        }
+        if !args.inputs.is_empty() && args.from.is_some() {
+            bail!(
+                "{} reads a dataset instead of inputs: give one or the other",
+                origins.of("from")
+            );
+        }
+        if let Some(dataset) = &args.from
+            && !dataset.is_dir()
+        {
+            bail!(
+                "{} {}: no such dataset folder",
+                origins.of("from"),
+                dataset.display()
+            );
+        }
+        let files = crate::ingest::list_files(&args.inputs)?;
+        check_writable(&args.out).with_context(|| origins.of("out"))?;
+        // A folder input may hold the output folder (`report .`): earlier
+        // reports are not input.
+        let files = outside(files, &args.out)?;
+        let people = people(file, args.aliases.as_deref(), origins)?;
+        let me = people.resolve(&identities(&args.me));
+        let Periods { current, .. } = &periods;
+        let scope = Scope {
+            me: me.clone(),
+            since: current.since,
+            until: current.until,
+        };
+        // Calendars are expanded over both periods: the comparison needs
+        // the earlier one's meetings too.
+        let earliest = periods.previous.as_ref().map_or(current.since, |p| p.since);
+        Ok(Config {
+            files,
+            inputs: args.inputs,
+            from: args.from,
+            out: args.out,
+            outputs,
+            ingest: crate::ingest::Options {
+                tz,
+                day_first: day_first(&args.date_order),
+                since: earliest,
+                until: current.until,
+                now,
+                me: me.clone(),
+            },
+            metrics: Settings {
+                sync_threshold_ms,
+                scope,
+                tz,
+            },
+            me_from_sent_mail: me.is_empty(),
+            periods,
+            people,
+            threads: args.threads,
+            quiet: args.quiet,
+            generated_at,
+        })
+    }
+}
+
+/// `--since`/`--until`, `--last` or `--period` → the periods.
+fn periods(args: &ReportArgs, origins: &Origins, now: Millis, tz: chrono_tz::Tz) -> Result<Periods> {
+    if let Some(kind) = &args.period {
+        let kind = Calendar::parse(kind)
+            .ok_or_else(|| anyhow!("{}: use day, week or month", origins.of("period")))?;
+        return Ok(Periods::calendar(kind, now, tz));
+    }
+    if let Some(span) = &args.last {
+        let ms = parse_span(span).with_context(|| format!("{} {span:?}", origins.of("last")))?;
+        return Ok(Periods::last(ms, now, tz));
+    }
+    let date = |id: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| parse_date(t, tz))
+            .transpose()
+            .with_context(|| format!("{} {:?}", origins.of(id), text.as_deref().unwrap_or("")))
+    };
+    let (since, until) = (date("since", &args.since)?, date("until", &args.until)?);
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        bail!("{} must be before {}", origins.of("since"), origins.of("until"));
+    }
+    Ok(Periods::between(since, until, tz))
+}
+
+/// The people table: `[people."Name"]` of the file, then the aliases CSV,
+/// and the file's automated senders.
+fn people(file: Option<&File>, aliases: Option<&Path>, origins: &Origins) -> Result<People> {
+    let mut people = People::default();
+    if let Some(file) = file {
+        for person in &file.people {
+            for alias in &person.aliases {
+                people
+                    .add(&person.name, alias)
+                    .map_err(|other| anyhow!("{}: {alias:?} is already {other:?}'s", person.origin))?;
+            }
+        }
+        for identity in &file.automated {
+            people.add_automated(identity);
+        }
+    }
+    if let Some(path) = aliases {
+        let at = origins.of("aliases");
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(path)
+            .with_context(|| format!("{at} {}: cannot read", path.display()))?;
+        let headers = reader
+            .headers()
+            .with_context(|| format!("{at} {}", path.display()))?
+            .clone();
+        if headers.iter().map(str::trim).ne(["name", "alias"]) {
+            bail!("{at} {}:1: the header must be `name,alias`", path.display());
+        }
+        for row in reader.records() {
+            let row = row.with_context(|| format!("{at} {}", path.display()))?;
+            let line = row.position().map_or(0, |p| p.line());
+            let (name, alias) = (row[0].trim(), row[1].trim());
+            if name.is_empty() || alias.is_empty() {
+                bail!(
+                    "{at} {}:{line}: a name and an alias are both needed",
+                    path.display()
+                );
+            }
+            people
+                .add(name, alias)
+                .map_err(|other| anyhow!("{}:{line}: {alias:?} is already {other:?}'s", path.display()))?;
+        }
+    }
+    Ok(people)
+}
+
+/// A checked `ingest` run.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Every input file, folders expanded, in read order.
+    pub files: Vec<PathBuf>,
+    /// The dataset folder.
+    pub to: PathBuf,
+    pub ingest: crate::ingest::Options,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
+impl IngestConfig {
+    pub fn from_args(args: IngestArgs, origins: &Origins) -> Result<IngestConfig> {
+        let tz = parse_tz(&args.tz).with_context(|| format!("{} {:?}", origins.of("tz"), args.tz))?;
+        check_threads(args.threads).with_context(|| origins.of("threads"))?;
+        let files = crate::ingest::list_files(&args.inputs)?;
+        check_writable(&args.to).with_context(|| origins.of("to"))?;
+        // A folder input may hold the dataset: its files are not input.
+        let files = outside(files, &args.to)?;
+        Ok(IngestConfig {
+            files,
+            to: args.to,
+            ingest: crate::ingest::Options {
+                tz,
+                day_first: day_first(&args.date_order),
+                // The period is `report`'s to choose, later.
+                since: None,
+                until: None,
+                now: now(source_date_epoch()?),
+                me: identities(&args.me),
+            },
+            threads: args.threads,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// The files that are not inside the folder `dir`.
+fn outside(files: Vec<PathBuf>, dir: &Path) -> Result<Vec<PathBuf>> {
+    let dir = dir.canonicalize().with_context(|| dir.display().to_string())?;
+    Ok(files
+        .into_iter()
+        .filter(|f| !f.canonicalize().is_ok_and(|f| f.starts_with(&dir)))
+        .collect())
+}
+
+fn parse_tz(text: &str) -> Result<chrono_tz::Tz> {
+    text.parse()
+        .map_err(|_| anyhow!("not a time zone; use a name like Europe/Berlin or UTC"))
+}
+
+fn check_threads(threads: Option<usize>) -> Result<()> {
+    if threads == Some(0) {
+        bail!("must be at least 1");
+    }
+    Ok(())
+}
+
+/// `--date-order`: whether numeric dates put the day first; `None` decides
+/// per file.
+fn day_first(order: &str) -> Option<bool> {
+    match order {
+        "dmy" => Some(true),
+        "mdy" => Some(false),
+        _ => None,
+    }
+}
+
+/// `--me` as identities are compared: trimmed and lower-cased.
+fn identities(me: &[String]) -> Vec<String> {
+    me.iter().map(|m| m.trim().to_lowercase()).collect()
+}
+
+/// `SOURCE_DATE_EPOCH`, in seconds, when set.
+fn source_date_epoch() -> Result<Option<i64>> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .map(|v| v.trim().parse::<i64>())
+        .transpose()
+        .context("SOURCE_DATE_EPOCH is not a whole number of seconds")
+}
+
+/// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
+fn now(generated_at: Option<i64>) -> Millis {
+    generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000)
+}
+
+/// `90s`, `5m`, `2h`, `1d` (or plain seconds) → milliseconds.
+pub fn parse_duration(text: &str) -> Result<Millis> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| anyhow!("not a duration; use a number with s, m, h or d, like 90s or 5m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        other => bail!("unknown unit {other:?}; use s, m, h or d, like 90s or 5m"),
+    };
+    Ok((value * seconds * 1000.0).round() as Millis)
+}
+
+/// `--last`: a duration, which may also be in weeks (`2w`).
+fn parse_span(text: &str) -> Result<Millis> {
+    let ms = match text.trim().strip_suffix('w') {
+        Some(weeks) => parse_duration(&format!("{weeks}d"))? * 7,
+        None => parse_duration(text)?,
+    };
+    if ms <= 0 {
+        bail!("must be longer than nothing");
+    }
+    Ok(ms)
+}
+
+/// `2024-01-31` (midnight in `tz`) or an RFC 3339 date-time →
+/// milliseconds.
+pub fn parse_date(text: &str, tz: chrono_tz::Tz) -> Result<Millis> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_millis());
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| anyhow!("not a date; use 2024-01-31 or 2024-01-31T09:00:00+01:00"))?;
+    Ok(period::midnight(date, tz))
+}
+
+/// Creates the output folder and proves it writable, so that a bad path
+/// fails in a second rather than after a long run.
+fn check_writable(out: &PathBuf) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    let probe = out.join(format!(".commlens-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("{}: the output folder is not writable", out.display()))?;
+    std::fs::remove_file(&probe).ok();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), 90_000);
+        assert_eq!(parse_duration("5m").unwrap(), 300_000);
+        assert_eq!(parse_duration("2h").unwrap(), 7_200_000);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400_000);
+        assert_eq!(parse_duration("1.5m").unwrap(), 90_000);
+        assert_eq!(parse_duration("300").unwrap(), 300_000);
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        let utc = chrono_tz::UTC;
+        assert_eq!(parse_date("1970-01-02", utc).unwrap(), 86_400_000);
+        assert_eq!(
+            parse_date("1970-01-02", chrono_tz::Europe::Berlin).unwrap(),
+            82_800_000
+        );
+        assert_eq!(parse_date("1970-01-01T01:00:00+01:00", utc).unwrap(), 0);
+        assert!(parse_date("31/01/2024", utc).is_err());
+        assert_eq!(parse_span("2w").unwrap(), 14 * 86_400_000);
+        assert!(parse_span("0d").is_err());
+    }
+}
