@@ -13,6 +13,7 @@ mod formats; // fixtures stating their figures: every export format, broken inpu
 mod hostile; // generated hostile input: huge headers, long References, bombs
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
+mod schedule; // commlens.toml, periods, people, the reports folder, the lock
 mod snapshots; // summary.json and the structure of report.html (insta)
 mod together; // mail, chats and a calendar in one report
 mod util;
