@@ -148,7 +148,7 @@ def bench_file(args, mbox, gz):
             if c.max_runs is None or i < c.max_runs:
                 c.once()
 
-    with open(os.path.join(out, 'json', 'summary.json')) as f:
+    with open(os.path.join(out, 'json', 'latest', 'summary.json')) as f:
         summary = json.load(f)
     py = next((c for c in cmds if c.name == 'python baseline'), None)
     agreement = compare(summary, json.loads(py.stdout)) if py else None

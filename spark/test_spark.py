@@ -148,7 +148,7 @@ def main():
         failed += bool(bad)
         passed += not bad
         for (name, _path), got in zip(cases, summaries):
-            with open(os.path.join(tmp, name, 'report', 'summary.json'), encoding='utf-8') as f:
+            with open(os.path.join(tmp, name, 'report', 'latest', 'summary.json'), encoding='utf-8') as f:
                 want = json.load(f)
             bad = compare(name, got, want)
             for line in bad:

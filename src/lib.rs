@@ -26,6 +26,8 @@ pub mod thread;
 
 #[cfg(feature = "report")]
 mod pipeline;
+#[cfg(feature = "report")]
+mod progress;
 
 #[cfg(feature = "report")]
 pub use pipeline::{Outcome, ingest_to_dataset, run};

@@ -21,7 +21,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let lock = report::layout::Lock::acquire(&config.out)?;
     let mut ingested = match &config.from {
         Some(dataset) => dataset::read(dataset)?,
-        None => ingest::read_all(config.files.clone(), &config.ingest),
+        None => read(&config.files, &config.ingest, config.quiet),
     };
     let mut messages = std::mem::take(&mut ingested.messages);
     config.people.apply(&mut messages);
@@ -75,6 +75,18 @@ pub fn run(config: &Config) -> Result<Outcome> {
     Ok(Outcome {
         written,
         problems: problems(&ingested),
+    })
+}
+
+/// The ingest stage, with a progress bar when a person is watching.
+fn read(files: &[PathBuf], options: &ingest::Options, quiet: bool) -> ingest::Ingested {
+    let total = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    crate::progress::while_reading(total, &options.progress, !quiet, || {
+        ingest::read_all(files.to_vec(), options)
     })
 }
 

@@ -200,6 +200,7 @@ impl Config {
                 until: current.until,
                 now,
                 me: me.clone(),
+                progress: Default::default(),
             },
             metrics: Settings {
                 sync_threshold_ms,
@@ -320,6 +321,7 @@ impl IngestConfig {
                 until: None,
                 now: now(source_date_epoch()?),
                 me: identities(&args.me),
+                progress: Default::default(),
             },
             threads: args.threads,
             quiet: args.quiet,

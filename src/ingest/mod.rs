@@ -30,6 +30,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// About how many bytes one parse task takes.
 const BLOCK_BYTES: usize = 4 << 20;
@@ -75,6 +77,8 @@ pub struct Options {
     /// The user's own addresses (`--me`, lower-cased): a calendar event
     /// one of them declined is not a meeting they held.
     pub me: Vec<String>,
+    /// Bytes of input read so far, for a progress display.
+    pub progress: Arc<AtomicU64>,
 }
 
 impl Default for Options {
@@ -86,6 +90,7 @@ impl Default for Options {
             until: None,
             now: chrono::Utc::now().timestamp_millis(),
             me: Vec::new(),
+            progress: Arc::default(),
         }
     }
 }
@@ -320,10 +325,17 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
     if mbox::looks_like_mbox(&raw_head) {
-        return read_mapped_mbox(&file, source);
+        return read_mapped_mbox(&file, source, &options.progress);
     }
+    let counted = Counted {
+        inner: file,
+        bytes: Arc::clone(&options.progress),
+    };
+    options
+        .progress
+        .fetch_add(raw_head.len() as u64, Ordering::Relaxed);
     read_stream(
-        Box::new(io::Cursor::new(raw_head).chain(file)),
+        Box::new(io::Cursor::new(raw_head).chain(counted)),
         &name,
         source,
         options,
@@ -457,7 +469,7 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
 /// Parses a plain mbox through a memory map: blocks are parsed in
 /// parallel straight from the page cache, and each block's pages leave the
 /// process as soon as it is parsed, so memory stays bounded.
-fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
+fn read_mapped_mbox(file: &File, source: u32, progress: &AtomicU64) -> io::Result<FileRead> {
     // SAFETY: the map is read-only and shared. Appending to the file while
     // it is read is safe (the map's length is fixed now); truncating it
     // would fault, as it would for any reader of a memory-mapped file.
@@ -475,6 +487,7 @@ fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
                 map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
                     .ok();
             }
+            progress.fetch_add(range.len() as u64, Ordering::Relaxed);
             block
         })
         .collect();
@@ -486,6 +499,20 @@ fn read_mapped_mbox(file: &File, source: u32) -> io::Result<FileRead> {
         out.add_block(block, source);
     }
     Ok(out)
+}
+
+/// A reader that adds what it reads to a counter.
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Parses an mbox stream (gzip-compressed) block by block: while one
