@@ -3,6 +3,7 @@
 //! channel, person and ISO week. This is the only stage that knows polars:
 //! it builds a frame from the message table and answers with plain types.
 
+pub mod business_hours;
 pub(crate) mod columns;
 mod first_response;
 mod frame;
