@@ -2,7 +2,7 @@
 //! with the arguments fails here, before any input is read.
 
 use crate::cli::{IngestArgs, ReportArgs};
-use crate::metrics::{Scope, Settings};
+use crate::metrics::{BusinessHours, Scope, Settings};
 use crate::model::Millis;
 use crate::report::Outputs;
 use anyhow::{Context, Result, anyhow, bail};
@@ -83,6 +83,12 @@ impl Config {
                 sync_threshold_ms,
                 scope: Scope { me, since, until },
                 tz,
+                business_hours: BusinessHours::from_flags(
+                    args.work_hours.as_deref(),
+                    &args.workdays,
+                    &args.holidays,
+                    tz,
+                )?,
             },
             threads: args.threads,
             quiet: args.quiet,

@@ -10,8 +10,10 @@
 //! change outside working hours leaves the working day its normal length,
 //! and one inside them lengthens or shortens it as the clocks do.
 
+pub(super) mod figures;
 mod holidays;
 
+pub use figures::{AfterHours, BusinessFigures};
 pub use holidays::{holidays_from_ics, parse_holidays};
 
 use anyhow::{Context, Result, anyhow, bail};

@@ -1,0 +1,180 @@
+//! The business-hours figures: response times on the responder's working
+//! clock (overall, by channel, by responder) and the after-hours load.
+
+use super::{BusinessHours, WorkClock};
+use crate::metrics::{Distribution, columns, ratio, responses};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Business-hours figures, beside the wall-clock ones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BusinessFigures {
+    /// The default calendar's hours, `09:00-17:30`.
+    pub work_hours: String,
+    /// The default calendar's workdays, Monday first.
+    pub workdays: Vec<&'static str>,
+    /// The default calendar's zone.
+    pub tz: String,
+    /// How many holidays the default calendar has.
+    pub holidays: u64,
+    /// How many people have a calendar of their own.
+    pub people_calendars: u64,
+    /// Response times counting only the responder's working hours.
+    pub response_time_s: Distribution,
+    pub by_channel: BTreeMap<String, Distribution>,
+    /// By responder.
+    pub by_person: BTreeMap<String, Distribution>,
+    /// Messages sent outside their sender's working hours.
+    pub after_hours: AfterHours,
+    /// By sender.
+    pub after_hours_by_person: BTreeMap<String, AfterHours>,
+}
+
+/// Of the counted timed human messages, those sent outside working hours.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AfterHours {
+    /// Counted, timed, non-automated messages.
+    pub messages: u64,
+    /// Sent outside the sender's working hours: before the opening, at or
+    /// after the closing, on a non-workday or on a holiday.
+    pub after_hours: u64,
+    /// after_hours / messages.
+    pub after_hours_share: Option<f64>,
+    /// Sent on a non-workday of the sender (a subset of after_hours).
+    pub weekend: u64,
+    /// weekend / messages.
+    pub weekend_share: Option<f64>,
+}
+
+impl AfterHours {
+    fn add(&mut self, after_hours: bool, weekend: bool) {
+        self.messages += 1;
+        self.after_hours += u64::from(after_hours);
+        self.weekend += u64::from(weekend);
+    }
+
+    fn with_shares(mut self) -> AfterHours {
+        self.after_hours_share = ratio(self.after_hours, self.messages);
+        self.weekend_share = ratio(self.weekend, self.messages);
+        self
+    }
+}
+
+/// The working clocks of the calendars in use, each built on first use
+/// over the data's range of instants.
+struct Clocks<'a> {
+    hours: &'a BusinessHours,
+    range: (i64, i64),
+    /// By the person whose calendar it is; `None` for the default.
+    built: BTreeMap<Option<&'a str>, WorkClock<'a>>,
+}
+
+impl<'a> Clocks<'a> {
+    fn of(&mut self, sender: &str) -> &WorkClock<'a> {
+        let (key, calendar) = match self.hours.person(sender) {
+            Some((who, calendar)) => (Some(who), calendar),
+            None => (None, &self.hours.default),
+        };
+        let (from, to) = self.range;
+        self.built.entry(key).or_insert_with(|| calendar.clock(from, to))
+    }
+}
+
+/// Computes the figures from the message frame and the pairs frame
+/// (`responses::pairs`).
+pub fn compute(
+    frame: &DataFrame,
+    pairs: &LazyFrame,
+    hours: &BusinessHours,
+    sync_threshold_s: f64,
+) -> PolarsResult<BusinessFigures> {
+    let answered = pairs
+        .clone()
+        .filter(responses::Class::Response.is().and(col("counted")))
+        .sort(["idx"], SortMultipleOptions::default())
+        .select([col("ts"), col("p_ts"), col("sender"), col("channel")])
+        .collect()?;
+    let ts = columns::i64s(&answered, "ts")?;
+    let p_ts = columns::i64s(&answered, "p_ts")?;
+    let senders = columns::strings(&answered, "sender")?;
+    let channels = columns::strings(&answered, "channel")?;
+
+    let sent = frame
+        .clone()
+        .lazy()
+        .filter(
+            col("counted")
+                .and(col("ts").is_not_null())
+                .and(col("automated").not()),
+        )
+        .select([col("ts"), col("sender")])
+        .collect()?;
+    let sent_ts = columns::i64s(&sent, "ts")?;
+    let sent_by = columns::strings(&sent, "sender")?;
+
+    let instants = ts.iter().chain(&p_ts).chain(&sent_ts).flatten();
+    let range = instants
+        .clone()
+        .min()
+        .zip(instants.max())
+        .map_or((0, 0), |(a, b)| (*a, *b));
+    let mut clocks = Clocks {
+        hours,
+        range,
+        built: BTreeMap::new(),
+    };
+
+    let mut business_s = Vec::with_capacity(ts.len());
+    for ((t, p), sender) in ts.iter().zip(&p_ts).zip(&senders) {
+        let ms = match (t, p) {
+            (Some(t), Some(p)) => clocks.of(sender.as_deref().unwrap_or("")).between(*p, *t),
+            _ => 0, // a response has both timestamps (rule 2)
+        };
+        business_s.push(ms as f64 / 1000.0);
+    }
+    let table = DataFrame::new(
+        business_s.len(),
+        vec![
+            Column::new("rt_s".into(), business_s),
+            Column::new("sender".into(), senders),
+            Column::new("channel".into(), channels),
+        ],
+    )?
+    .lazy();
+    let distributions = |key| -> PolarsResult<BTreeMap<String, Distribution>> {
+        Ok(responses::summarize(table.clone(), key, sync_threshold_s)?
+            .into_iter()
+            .map(|(k, stats)| (k, stats.response_time_s))
+            .collect())
+    };
+
+    let mut after_hours = AfterHours::default();
+    let mut after_hours_by_person: BTreeMap<String, AfterHours> = BTreeMap::new();
+    for (t, sender) in sent_ts.iter().zip(sent_by) {
+        let Some(t) = *t else { continue };
+        let sender = sender.unwrap_or_default();
+        let calendar = hours.calendar_of(&sender);
+        let off = !calendar.is_working_at(t);
+        let weekend = calendar.local_date(t).is_some_and(|d| !calendar.is_workday(d));
+        after_hours.add(off, weekend);
+        after_hours_by_person.entry(sender).or_default().add(off, weekend);
+    }
+
+    let default = &hours.default;
+    Ok(BusinessFigures {
+        work_hours: default.work_hours_text(),
+        workdays: default.workday_names(),
+        tz: default.tz.name().to_string(),
+        holidays: default.holidays.len() as u64,
+        people_calendars: hours.people.len() as u64,
+        response_time_s: distributions(None)?.remove("").unwrap_or_default(),
+        by_channel: distributions(Some("channel"))?,
+        by_person: distributions(Some("sender"))?,
+        after_hours: after_hours.with_shares(),
+        after_hours_by_person: after_hours_by_person
+            .into_iter()
+            .map(|(who, a)| (who, a.with_shares()))
+            .collect(),
+    })
+}
