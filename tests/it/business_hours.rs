@@ -116,6 +116,22 @@ fn without_work_hours_the_summary_has_no_business_hours() {
 }
 
 #[test]
+fn the_report_and_terminal_show_business_hours() {
+    let run = business_run(&[]);
+    assert!(
+        run.stdout.contains("Business hours") && run.stdout.contains("31.2 % of messages after hours"),
+        "{}",
+        run.stdout
+    );
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("<section id=\"business-hours\">"),
+        "no business-hours section"
+    );
+    assert!(html.contains("Working hours 09:00-17:30 on Mon Tue Wed Thu Fri, Europe/Berlin, 11 holidays"));
+}
+
+#[test]
 fn bad_business_hours_fail_before_reading_and_say_why() {
     let log = fixture("business-hours/log.csv");
     let log = log.to_str().unwrap();
