@@ -220,8 +220,10 @@ impl WorkCalendar {
     pub fn clock(&self, from: i64, to: i64) -> WorkClock<'_> {
         let (from, to) = (from.min(to), from.max(to));
         // A day's margin each side: an instant's local day is in the table.
-        let first = self.local_date(from - DAY_MS).unwrap_or_default();
-        let last = self.local_date(to + DAY_MS).unwrap_or(first);
+        // The data's instants are plausible (1970–2100), so the table
+        // holds at most some 47 000 days.
+        let first = self.local_date(from.saturating_sub(DAY_MS)).unwrap_or_default();
+        let last = self.local_date(to.saturating_add(DAY_MS)).unwrap_or(first);
         let mut days = Vec::new();
         let mut before = 0;
         for date in first.iter_days().take_while(|d| *d <= last) {

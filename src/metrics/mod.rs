@@ -20,7 +20,7 @@ use responses::Class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use business_hours::{AfterHours, BusinessFigures, BusinessHours};
+pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
 pub use frame::Scope;
 pub use sync_time::{Hours, SyncTime};
 pub use tables::{TableFormat, tables};

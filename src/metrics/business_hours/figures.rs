@@ -178,3 +178,91 @@ pub fn compute(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::business_hours::{BusinessHours, parse_holidays, parse_work_hours, parse_workdays};
+    use crate::metrics::{BusinessFigures, Scope, Settings, WorkCalendar, compute};
+    use crate::model::{Kind, Message};
+    use chrono::DateTime;
+    use chrono_tz::Tz;
+    use std::collections::BTreeMap;
+
+    fn calendar(hours: &str, tz: Tz) -> WorkCalendar {
+        let (open_min, close_min) = parse_work_hours(hours).unwrap();
+        WorkCalendar {
+            open_min,
+            close_min,
+            workdays: parse_workdays("Mon-Fri").unwrap(),
+            tz,
+            holidays: parse_holidays(&[]).unwrap(),
+        }
+    }
+
+    /// One chat conversation, each row answering the previous one.
+    fn figures(rows: &[(&str, &str)], hours: BusinessHours) -> BusinessFigures {
+        let messages: Vec<Message> = rows
+            .iter()
+            .map(|&(sender, at)| {
+                let mut m = Message::new(0, Kind::Log, "chat");
+                m.conversation = Some("c".into());
+                m.sender = sender.into();
+                m.timestamp = Some(DateTime::parse_from_rfc3339(at).unwrap().timestamp_millis());
+                m
+            })
+            .collect();
+        let settings = Settings {
+            sync_threshold_ms: 300_000,
+            scope: Scope::default(),
+            tz: chrono_tz::UTC,
+            business_hours: Some(hours),
+        };
+        let threads = crate::thread::link(&messages);
+        compute(&messages, &[], &threads, &settings)
+            .unwrap()
+            .business_hours
+            .unwrap()
+    }
+
+    #[test]
+    fn each_response_runs_on_its_responders_calendar() {
+        let berlin = calendar("09:00-17:30", chrono_tz::Europe::Berlin);
+        let mut people = BTreeMap::new();
+        people.insert(
+            "bob".to_string(),
+            calendar("09:00-17:00", chrono_tz::America::New_York),
+        );
+        let rows = [
+            // Tue 17:00 in Berlin, 11:00 in New York.
+            ("alice", "2026-01-13T16:00:00Z"),
+            // 18:00 in Berlin, but noon at Bob's desk: 1 h of his time.
+            ("Bob", "2026-01-13T17:00:00Z"),
+            // Alice answers at 09:30 Berlin: 30 min of hers.
+            ("alice", "2026-01-14T08:30:00Z"),
+        ];
+        let own = figures(
+            &rows,
+            BusinessHours {
+                default: berlin.clone(),
+                people,
+            },
+        );
+        assert_eq!(own.by_person["Bob"].p50, Some(3600.0));
+        assert_eq!(own.by_person["alice"].p50, Some(1800.0));
+        assert_eq!(own.people_calendars, 1);
+        assert_eq!(own.after_hours.after_hours, 0, "Bob wrote inside his own hours");
+
+        // Everyone on Berlin's calendar: Bob's answer took the 30 min
+        // before closing, and was sent after hours.
+        let shared = figures(
+            &rows,
+            BusinessHours {
+                default: berlin,
+                people: BTreeMap::new(),
+            },
+        );
+        assert_eq!(shared.by_person["Bob"].p50, Some(1800.0));
+        assert_eq!(shared.after_hours.after_hours, 1);
+        assert_eq!(shared.after_hours_by_person["Bob"].after_hours_share, Some(1.0));
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 /// Recurring holidays are expanded up to the end of this year: the last
 /// plausible one of a timestamp (METRICS.md section 1).
 const LAST_YEAR: i32 = 2099;
-/// The most days one event may give (a runaway DAILY rule stops here).
+/// The most days one event may give (a runaway rule or DTEND stops here).
 const MAX_DAYS: usize = 50_000;
 
 /// Each item a date (`YYYY-MM-DD`) or the path of an `.ics` file.
@@ -52,9 +52,12 @@ pub fn holidays_from_ics(text: &str) -> Result<BTreeSet<NaiveDate>> {
                 .with_context(|| format!("RRULE {rule:?} of the event on {start}"))?,
             None => vec![start],
         };
-        for first in starts {
-            days.extend(first.iter_days().take(length as usize));
-        }
+        // A runaway DTEND or rule stops at MAX_DAYS days per event.
+        let days_of_event = starts
+            .into_iter()
+            .flat_map(|first| first.iter_days().take(length as usize))
+            .take(MAX_DAYS);
+        days.extend(days_of_event);
     }
     Ok(days)
 }
