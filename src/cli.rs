@@ -30,7 +30,7 @@ pub enum Command {
     /// Analyse exports and write report.html, charts and summary.json.
     ///
     /// Example: commlens report "Takeout/Mail/All mail.mbox" lists/ --me me@example.com
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
 
     /// Parse inputs into a Parquet message dataset, for `report --from`
     /// or the Spark job (spark/metrics.py): one file per input, so that
@@ -109,8 +109,9 @@ pub struct ReportArgs {
     )]
     pub me: Vec<String>,
 
-    /// Time zone for the weekday × hour activity chart (IANA name), and of
-    /// exports that write local times without a zone (WhatsApp).
+    /// Time zone for the weekday × hour activity chart and --work-hours
+    /// (IANA name), and of exports that write local times without a zone
+    /// (WhatsApp).
     ///
     /// Example: --tz Europe/Berlin
     #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
@@ -171,6 +172,31 @@ pub struct ReportArgs {
     /// Example: --threads 2
     #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
     pub threads: Option<usize>,
+
+    /// Working hours (local time in --tz): also measure response times
+    /// counting only working time, and count messages sent after hours.
+    ///
+    /// Example: --work-hours 09:00-17:30 --tz Europe/Berlin
+    #[arg(long, value_name = "HH:MM-HH:MM", env = "COMMLENS_WORK_HOURS")]
+    pub work_hours: Option<String>,
+
+    /// Working days for --work-hours: ranges and lists of Mon … Sun.
+    ///
+    /// Example: --workdays Sun-Thu
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value = "Mon-Fri",
+        env = "COMMLENS_WORKDAYS"
+    )]
+    pub workdays: String,
+
+    /// Days off for --work-hours, separated by commas: dates, and .ics
+    /// files whose all-day events (recurring ones too) are days off.
+    ///
+    /// Example: --holidays 2026-12-24,2026-12-31,holidays-de.ics
+    #[arg(long, value_name = "LIST", value_delimiter = ',', env = "COMMLENS_HOLIDAYS")]
+    pub holidays: Vec<String>,
 
     /// Print nothing on success; problems still go to stderr.
     #[arg(short, long, env = "COMMLENS_QUIET")]

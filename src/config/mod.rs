@@ -6,6 +6,7 @@ mod file;
 pub mod period;
 
 use crate::cli::{Cli, Command, IngestArgs, ReportArgs};
+use crate::metrics::business_hours::{self, BusinessHours, WorkCalendar};
 use crate::metrics::{Scope, Settings};
 use crate::model::Millis;
 use crate::normalize::people::People;
@@ -53,7 +54,7 @@ pub fn from_command_line(argv: Vec<OsString>) -> Result<Run> {
     let (name, given) = matches.subcommand().ok_or_else(|| anyhow!("no subcommand"))?;
     let origins = Origins::new(&cli, name, given, file.as_ref());
     Ok(match parsed.command {
-        Command::Report(args) => Run::Report(Box::new(Config::from_args(args, &origins, file.as_ref())?)),
+        Command::Report(args) => Run::Report(Box::new(Config::from_args(*args, &origins, file.as_ref())?)),
         Command::Ingest(args) => Run::Ingest(IngestConfig::from_args(args, &origins)?),
     })
 }
@@ -177,6 +178,7 @@ impl Config {
         // reports are not input.
         let files = outside(files, &args.out)?;
         let people = people(file, args.aliases.as_deref(), origins)?;
+        let business_hours = business_hours(&args, tz, origins, file, &people)?;
         let me = people.resolve(&identities(&args.me));
         let Periods { current, .. } = &periods;
         let scope = Scope {
@@ -206,6 +208,7 @@ impl Config {
                 sync_threshold_ms,
                 scope,
                 tz,
+                business_hours,
             },
             me_from_sent_mail: me.is_empty(),
             periods,
@@ -241,6 +244,68 @@ fn periods(args: &ReportArgs, origins: &Origins, now: Millis, tz: chrono_tz::Tz)
         bail!("{} must be before {}", origins.of("since"), origins.of("until"));
     }
     Ok(Periods::between(since, until, tz))
+}
+
+/// The working calendar of `--work-hours`, `--workdays`, `--holidays`
+/// and `--tz`, and the people of commlens.toml with hours of their own
+/// (each key of theirs replaces the default's).
+fn business_hours(
+    args: &ReportArgs,
+    tz: chrono_tz::Tz,
+    origins: &Origins,
+    file: Option<&File>,
+    people: &People,
+) -> Result<Option<BusinessHours>> {
+    let Some(work_hours) = &args.work_hours else {
+        if !args.holidays.is_empty() {
+            bail!(
+                "{} needs working hours, like --work-hours 09:00-17:30",
+                origins.of("holidays")
+            );
+        }
+        return Ok(None);
+    };
+    let (open_min, close_min) = business_hours::parse_work_hours(work_hours)
+        .with_context(|| format!("{} {work_hours:?}", origins.of("work_hours")))?;
+    let default = WorkCalendar {
+        open_min,
+        close_min,
+        workdays: business_hours::parse_workdays(&args.workdays)
+            .with_context(|| format!("{} {:?}", origins.of("workdays"), args.workdays))?,
+        tz,
+        holidays: business_hours::parse_holidays(&args.holidays).with_context(|| origins.of("holidays"))?,
+    };
+    let mut own = std::collections::BTreeMap::new();
+    for person in file.map_or(&[][..], |f| &f.people) {
+        if person.hours.is_empty() {
+            continue;
+        }
+        let mut calendar = default.clone();
+        for (key, values, at) in &person.hours {
+            let one = || -> Result<&str> {
+                match values.as_slice() {
+                    [value] => Ok(value),
+                    _ => bail!("{key} takes one value"),
+                }
+            };
+            let mut set = || -> Result<()> {
+                match key.as_str() {
+                    "work_hours" => {
+                        (calendar.open_min, calendar.close_min) = business_hours::parse_work_hours(one()?)?
+                    }
+                    "workdays" => calendar.workdays = business_hours::parse_workdays(one()?)?,
+                    "tz" => calendar.tz = parse_tz(one()?)?,
+                    _ => calendar.holidays = business_hours::parse_holidays(values)?,
+                }
+                Ok(())
+            };
+            set().with_context(|| format!("{at}: {key} {values:?}"))?;
+        }
+        // Rows carry the person's name once aliases are applied.
+        let name = people.name_of(&person.name).unwrap_or(&person.name);
+        own.insert(name.trim().to_lowercase(), calendar);
+    }
+    Ok(Some(BusinessHours { default, people: own }))
 }
 
 /// The people table: `[people."Name"]` of the file, then the aliases CSV,

@@ -3,6 +3,7 @@
 //! channel, person and ISO week. This is the only stage that knows polars:
 //! it builds a frame from the message table and answers with plain types.
 
+pub mod business_hours;
 pub(crate) mod columns;
 mod first_response;
 mod frame;
@@ -19,6 +20,7 @@ use responses::Class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
 pub use frame::Scope;
 pub use sync_time::{Hours, SyncTime};
 pub use tables::{TableFormat, tables};
@@ -32,6 +34,9 @@ pub struct Settings {
     pub scope: Scope,
     /// The zone of the weekday × hour activity grid.
     pub tz: chrono_tz::Tz,
+    /// Working calendars: when set, response times are also measured in
+    /// working time, and after-hours messages counted.
+    pub business_hours: Option<BusinessHours>,
 }
 
 /// count, mean, p50, p90, p99 and max of a distribution, in seconds; all
@@ -132,6 +137,8 @@ pub struct Metrics {
     pub activity: [[u64; 24]; 7],
     /// Calls and meetings.
     pub sync_time: SyncTime,
+    /// Present when `Settings::business_hours` is.
+    pub business_hours: Option<BusinessFigures>,
 }
 
 /// Computes every figure over the message table; calls and meetings
@@ -193,6 +200,11 @@ pub fn compute(
     let response_times_s = responses::times(&pairs, lit(true))?;
     let (turns, turns_by_channel) = turns_of(&frame, &pairs)?;
     let activity = activity(&frame)?;
+    let business_hours = settings
+        .business_hours
+        .as_ref()
+        .map(|hours| business_hours::figures::compute(&frame, &pairs, hours, sync_s))
+        .transpose()?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
         follow_ups: class(Class::FollowUp),
@@ -215,6 +227,7 @@ pub fn compute(
         response_times_s,
         activity,
         sync_time: sync_time::compute(events, &settings.scope),
+        business_hours,
     })
 }
 
@@ -367,6 +380,7 @@ mod tests {
             sync_threshold_ms: 300_000,
             scope: Scope::default(),
             tz: chrono_tz::UTC,
+            business_hours: None,
         };
         compute(&messages, &[], &threads, &settings).expect("metrics compute")
     }

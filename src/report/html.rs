@@ -7,7 +7,7 @@
 use super::Summary;
 use super::charts::Chart;
 use super::terminal::duration;
-use crate::metrics::{Distribution, Group, ResponseStats};
+use crate::metrics::{AfterHours, BusinessFigures, Distribution, Group, Person, ResponseStats};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -57,6 +57,9 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
     }
     answered(&mut h, s);
     tables(&mut h, s);
+    if let Some(b) = &s.business_hours {
+        business_hours(&mut h, s, b);
+    }
     quality(&mut h, s);
     provenance(&mut h, s);
     h.push_str("</main>\n</body>\n</html>\n");
@@ -271,13 +274,7 @@ fn tables(h: &mut String, s: &Summary) {
         h.push_str("</table></section>\n");
     }
 
-    let mut people: Vec<_> = s.by_person.iter().collect();
-    people.sort_by(|a, b| {
-        b.1.messages
-            .messages
-            .cmp(&a.1.messages.messages)
-            .then(a.0.cmp(b.0))
-    });
+    let people = most_active(s);
     let _ = write!(
         h,
         "<section id=\"people\"><h2>Per person</h2><p class=\"muted\">The {} most active of {} people. \
@@ -319,6 +316,89 @@ fn tables(h: &mut String, s: &Summary) {
         named_row(h, week, &cells);
     }
     h.push_str("</table></section>\n");
+}
+
+/// Wall-clock response times beside business-hours ones, and the
+/// after-hours load, overall, by channel and by person.
+fn business_hours(h: &mut String, s: &Summary, b: &BusinessFigures) {
+    let own = match b.people_calendars {
+        0 => String::new(),
+        n => format!("; {n} people have calendars of their own"),
+    };
+    let _ = write!(
+        h,
+        "<section id=\"business-hours\"><h2>Business hours</h2>\n<p class=\"muted\">Working hours {} on {}, \
+         {}, {} holidays{own}. A business-hours response time counts only the responder's working \
+         hours: a message sent off-hours starts the clock at the next opening.</p>\n",
+        esc(&b.work_hours),
+        esc(&b.workdays.join(" ")),
+        esc(&b.tz),
+        b.holidays,
+    );
+    let a = &b.after_hours;
+    let _ = write!(
+        h,
+        "<p>Of {} messages, {} were sent outside their sender's working hours and {} on weekends \
+         (non-workdays).</p>\n<table>\n<tr><th></th><th>responses</th><th>median</th><th>p90</th>\
+         <th>median, business hours</th><th>p90, business hours</th></tr>\n",
+        a.messages,
+        percent(a.after_hours_share),
+        percent(a.weekend_share)
+    );
+    let pair = |wall: &Distribution, business: Option<&Distribution>| {
+        let business = business.cloned().unwrap_or_default();
+        vec![
+            wall.count.to_string(),
+            time(wall.p50),
+            time(wall.p90),
+            time(business.p50),
+            time(business.p90),
+        ]
+    };
+    named_row(
+        h,
+        "all channels",
+        &pair(&s.response_time_s, Some(&b.response_time_s)),
+    );
+    for (channel, g) in &s.by_channel {
+        named_row(
+            h,
+            channel,
+            &pair(&g.responses.response_time_s, b.by_channel.get(channel)),
+        );
+    }
+    let _ = write!(
+        h,
+        "</table>\n<p class=\"muted\">By person: how fast they answer, counted in their own working hours, and how \
+         many of their messages they sent after hours.</p>\n<table>\n<tr><th>person</th><th>responses sent</th><th>median</th><th>p90</th>\
+         <th>median, business hours</th><th>p90, business hours</th><th>messages</th>\
+         <th>after hours</th><th>on weekends</th></tr>\n"
+    );
+    let people = most_active(s);
+    let no_messages = AfterHours::default();
+    for (who, p) in people.into_iter().take(PEOPLE_ROWS) {
+        let mut cells = pair(&p.as_responder.response_time_s, b.by_person.get(who));
+        let a = b.after_hours_by_person.get(who).unwrap_or(&no_messages);
+        cells.extend([
+            a.messages.to_string(),
+            percent(a.after_hours_share),
+            percent(a.weekend_share),
+        ]);
+        named_row(h, who, &cells);
+    }
+    h.push_str("</table></section>\n");
+}
+
+/// Everyone, the most messages first, then by name.
+fn most_active(s: &Summary) -> Vec<(&String, &Person)> {
+    let mut people: Vec<_> = s.by_person.iter().collect();
+    people.sort_by(|a, b| {
+        b.1.messages
+            .messages
+            .cmp(&a.1.messages.messages)
+            .then(a.0.cmp(b.0))
+    });
+    people
 }
 
 /// Hours to one decimal: `12.5 h`.

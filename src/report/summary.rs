@@ -4,7 +4,9 @@
 use crate::config::Config;
 use crate::config::period::Period;
 use crate::ingest::{Format, Ingested};
-use crate::metrics::{Bucket, Direction, Distribution, Group, Metrics, Person, Settings, SyncTime, Turns};
+use crate::metrics::{
+    Bucket, BusinessFigures, Direction, Distribution, Group, Metrics, Person, Settings, SyncTime, Turns,
+};
 use crate::model::{DateSource, rfc3339};
 use crate::normalize::Table;
 use serde::Serialize;
@@ -68,6 +70,11 @@ pub struct Summary {
     pub direction: Option<Direction>,
     /// Counted messages by weekday (Monday first) × hour, in `settings.tz`.
     pub activity: [[u64; 24]; 7],
+    /// Present with `--work-hours`: response times in working time and
+    /// the after-hours load (absent otherwise, so older summaries keep
+    /// their bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<BusinessFigures>,
     pub data_quality: DataQuality,
 }
 
@@ -272,6 +279,7 @@ impl Summary {
             first_response_by_channel: metrics.first_response_by_channel,
             direction: metrics.direction,
             activity: metrics.activity,
+            business_hours: metrics.business_hours,
             data_quality: DataQuality {
                 date_sources,
                 suspicious_from_lines: sum(|i| i.suspicious_from_lines),

@@ -85,6 +85,18 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             percent(s.turns.answered_within.get("1h").copied().flatten())
         ),
     );
+    if let Some(b) = &s.business_hours {
+        line(
+            "Business hours",
+            format!(
+                "{} responses{}; {} of messages after hours, {} on weekends",
+                b.response_time_s.count,
+                spread(&b.response_time_s),
+                percent(b.after_hours.after_hours_share),
+                percent(b.after_hours.weekend_share)
+            ),
+        );
+    }
     if s.sync_time.total.events > 0 {
         line(
             "Calls, meetings",

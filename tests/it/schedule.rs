@@ -430,3 +430,43 @@ fn a_run_killed_while_writing_leaves_the_latest_report_whole() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_person_of_the_configuration_answers_by_their_own_working_hours() {
+    // Working hours 09:00-17:00, Monday 2024-01-08. Bob works them in New
+    // York (14:00-22:00 UTC in January): Alice's 12:00 UTC message waits
+    // for his opening, so his 15:00 answer took 1 h of his working time
+    // (3 h by the office's UTC hours). Alice answers at 16:00: 1 h.
+    let dir = tempfile::tempdir().unwrap();
+    let log = "timestamp,conversation,sender,message_id,parent_id,channel
+2024-01-08T12:00:00Z,dm,alice,m1,,chat
+2024-01-08T15:00:00Z,dm,bob,m2,m1,chat
+2024-01-08T16:00:00Z,dm,alice,m3,m2,chat
+";
+    std::fs::write(dir.path().join("dm.csv"), log).unwrap();
+    let run = |toml: &str| {
+        std::fs::write(dir.path().join("commlens.toml"), toml).unwrap();
+        let output = commlens(dir.path(), &["report", "dm.csv", "-q", "--format", "json"], &[]);
+        (output.status.code(), stderr(&output))
+    };
+    let office = "work_hours = \"09:00-17:00\"\n";
+    assert_eq!(run(office).0, Some(0));
+    let s = summary(&dir.path().join("reports/latest/summary.json"));
+    assert_eq!(figure(&s, "business_hours.by_person[bob].p50"), 10_800.0);
+
+    assert_eq!(
+        run(&format!("{office}\n[people.Bob]\ntz = \"America/New_York\"\n")).0,
+        Some(0)
+    );
+    let s = summary(&dir.path().join("reports/latest/summary.json"));
+    assert_eq!(figure(&s, "business_hours.by_person[bob].p50"), 3_600.0);
+    assert_eq!(figure(&s, "business_hours.by_person[alice].p50"), 3_600.0);
+    assert_eq!(s["business_hours"]["people_calendars"], 1);
+
+    let (code, err) = run(&format!("{office}\n[people.Bob]\nwork_hours = \"late\"\n"));
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("commlens.toml:4: people.\"Bob\": work_hours [\"late\"]"),
+        "{err}"
+    );
+}
