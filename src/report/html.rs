@@ -72,20 +72,29 @@ fn headline(h: &mut String, s: &Summary) {
         0 => String::new(),
         n => format!(" and {n} calls or meetings"),
     };
-    let period = match (&s.period.since, &s.period.until) {
-        (None, None) => String::new(),
-        (since, until) => format!(
-            " Period {}: {} to {}.",
-            s.period.name,
-            since.as_deref().unwrap_or("the start"),
-            until.as_deref().unwrap_or("the end")
+    let local = |t: &Option<String>| {
+        let zone: chrono_tz::Tz = s.settings.tz.parse().unwrap_or(chrono_tz::UTC);
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
+    };
+    let (counted, period) = match (&s.period.since, &s.period.until) {
+        (None, None) => (s.messages - s.events, String::new()),
+        (since, until) => (
+            s.messages_in_period,
+            format!(
+                " Period {}: {} to {} ({}).",
+                s.period.name,
+                local(since).unwrap_or_else(|| "the start".into()),
+                local(until).unwrap_or_else(|| "the end".into()),
+                s.settings.tz
+            ),
         ),
     };
     let _ = write!(
         h,
-        "<h1>How this team communicates</h1>\n<p class=\"lead\">{} messages in {} conversations{calls}, \
+        "<h1>How this team communicates</h1>\n<p class=\"lead\">{counted} messages in {} conversations{calls}, \
          from {} input{}.{}</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
-        s.messages - s.events,
         s.threads,
         s.inputs.len(),
         if s.inputs.len() == 1 { "" } else { "s" },

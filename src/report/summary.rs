@@ -135,10 +135,11 @@ impl Change {
     }
 }
 
-/// The figures a period is compared on, by their summary.json names.
-pub fn headline(m: &Metrics) -> [(&'static str, Option<f64>); 9] {
+/// The figures a period is compared on, by their summary.json names (the
+/// business-hours ones only with working hours).
+pub fn headline(m: &Metrics) -> Vec<(&'static str, Option<f64>)> {
     let count = |n: u64| Some(n as f64);
-    [
+    let mut figures = vec![
         ("messages_in_period", count(m.overall.messages.messages)),
         ("responses", count(m.overall.responses.responses)),
         ("response_time_p50_s", m.overall.responses.response_time_s.p50),
@@ -148,7 +149,15 @@ pub fn headline(m: &Metrics) -> [(&'static str, Option<f64>); 9] {
         ("sync_message_share", m.overall.messages.sync_message_share),
         ("reply_rate", m.turns.reply_rate),
         ("sync_time_hours", Some(m.sync_time.total.hours)),
-    ]
+    ];
+    if let Some(b) = &m.business_hours {
+        figures.extend([
+            ("business_response_time_p50_s", b.response_time_s.p50),
+            ("after_hours_share", b.after_hours.after_hours_share),
+            ("weekend_share", b.after_hours.weekend_share),
+        ]);
+    }
+    figures
 }
 
 #[derive(Debug, Serialize)]
