@@ -31,16 +31,7 @@
 //! on weekends l1 and l2: 2, share 0.125. alice 6 messages, o1 and l2
 //! after hours, l2 on a weekend; bob 6, i3; carol 4, l1 and l3, l1.
 
-use crate::util::{Run, agrees, figure, fixture, report};
-
-fn check(summary: &serde_json::Value, expected: &[(&str, &str)]) {
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(key, want)| !agrees(figure(summary, key), want))
-        .map(|(key, want)| format!("{key}: got {}, expected {want}", figure(summary, key)))
-        .collect();
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
+use crate::util::{Run, check, fixture, report};
 
 fn business_run(extra: &[&str]) -> Run {
     let log = fixture("business-hours/log.csv");

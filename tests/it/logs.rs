@@ -9,16 +9,7 @@
 //! four rows of `general` are one live session (gaps ≤ 5 min, 2 senders):
 //! 4 of 7 timed messages. First responses: 30 s and 0 s.
 
-use crate::util::{agrees, assert_accounting, figure, fixture, report};
-
-fn check(summary: &serde_json::Value, expected: &[(&str, &str)]) {
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(key, want)| !agrees(figure(summary, key), want))
-        .map(|(key, want)| format!("{key}: got {}, expected {want}", figure(summary, key)))
-        .collect();
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
+use crate::util::{assert_accounting, check, fixture, report};
 
 #[test]
 fn a_chat_log_by_hand() {

@@ -76,6 +76,17 @@ pub fn report(args: &[&str]) -> Run {
     }
 }
 
+/// Every `(path, expected)` figure agrees (see `agrees`); the failures
+/// are listed together.
+pub fn check(summary: &serde_json::Value, expected: &[(&str, &str)]) {
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(key, want)| !agrees(figure(summary, key), want))
+        .map(|(key, want)| format!("{key}: got {}, expected {want}", figure(summary, key)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// A figure of the summary by dotted path (`response_time_s.p50`); keys
 /// with dots go in brackets (`by_person[bob@example.org].responses`).
 pub fn figure<'a>(summary: &'a Value, path: &str) -> &'a Value {
