@@ -7,9 +7,10 @@ use std::path::PathBuf;
 /// How fast does your team answer, and how much of its communication is live?
 ///
 /// commlens reads mailbox exports (mbox: Gmail Takeout, Thunderbird, Apple
-/// Mail, mailing-list archives; also gzip-compressed) and message logs
-/// (CSV), and reports response times and synchronous vs asynchronous
-/// communication. Metric definitions: METRICS.md.
+/// Mail, mailing-list archives; also gzip-compressed), chat, SMS, call and
+/// calendar exports, and message logs, and reports response times and
+/// synchronous vs asynchronous communication. Metric definitions:
+/// METRICS.md.
 #[derive(Debug, Parser)]
 #[command(name = "commlens", version, max_term_width = 100)]
 pub struct Cli {
@@ -43,7 +44,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Files or folders to read (folders recursively, in sorted order):
-    /// mbox files, .mbox.gz files, CSV message logs.
+    /// mailboxes (mbox, also gzip), chat, SMS, call-log and calendar
+    /// exports, CSV or JSON Lines message logs; detected from content.
     ///
     /// Example: commlens report inbox.mbox archive/2023.mbox.gz chat.csv
     #[arg(value_name = "INPUT")]
@@ -242,6 +244,6 @@ pub struct IngestArgs {
     pub threads: Option<usize>,
 
     /// Print nothing on success; problems still go to stderr.
-    #[arg(short, long)]
+    #[arg(short, long, env = "COMMLENS_QUIET")]
     pub quiet: bool,
 }
