@@ -145,10 +145,14 @@ pub fn compute(
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
     let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
     // Materialized once: every figure below reads it.
-    let pairs = responses::pairs(&frame).collect()?.lazy();
-    let flagged = sessions::with_live_flags(&frame, settings.sync_threshold_ms)?
-        .collect()?
-        .lazy();
+    let pairs = responses::pairs(&frame)?.collect()?.lazy();
+    let live = sessions::live(
+        messages,
+        &threads.conversation,
+        &settings.scope,
+        settings.sync_threshold_ms,
+    );
+    let flagged = sessions::with_live_flags(&frame, live)?;
 
     let respond = |key| responses::stats_by(&pairs, key, sync_s);
     let talk = |key| sessions::stats_by(&flagged, key);
@@ -191,7 +195,7 @@ pub fn compute(
     };
 
     let response_times_s = responses::times(&pairs, lit(true))?;
-    let (turns, turns_by_channel) = turns_of(&frame, &pairs)?;
+    let (turns, turns_by_channel) = turns_of(messages, threads, &settings.scope, &pairs)?;
     let activity = activity(&frame)?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
@@ -245,33 +249,31 @@ fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
     Ok(columns::u64s(&counted, "n")?.first().copied().unwrap_or(0))
 }
 
-fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<(Turns, BTreeMap<String, Turns>)> {
+fn turns_of(
+    messages: &[Message],
+    threads: &Threads,
+    scope: &Scope,
+    pairs: &LazyFrame,
+) -> PolarsResult<(Turns, BTreeMap<String, Turns>)> {
     let classes = pairs.clone().select([col("idx"), col("class")]).collect()?;
-    let mut class = vec![None; frame.height()];
+    let mut class = vec![None; messages.len()];
     for (i, c) in columns::u64s(&classes, "idx")?
         .into_iter()
         .zip(columns::u64s(&classes, "class")?)
     {
         class[i as usize] = Class::from_code(c);
     }
-    let ts = columns::i64s(frame, "ts")?;
-    let automated = columns::bools(frame, "automated")?;
-    let counted = columns::bools(frame, "counted")?;
-    let parent: Vec<Option<u32>> = columns::i64s(frame, "parent")?
-        .into_iter()
-        .map(|p| p.map(|p| p as u32))
-        .collect();
+    let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
+    let automated: Vec<bool> = messages.iter().map(|m| m.automated).collect();
+    let counted: Vec<bool> = ts.iter().map(|&t| scope.counts(t)).collect();
     let input = turns::TurnInput {
         ts: &ts,
         automated: &automated,
-        parent: &parent,
+        parent: &threads.parent,
         class: &class,
         counted: &counted,
     };
-    let channels: Vec<String> = columns::strings(frame, "channel")?
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
+    let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
     Ok((turns::compute(&input), turns::by_group(&input, &channels)))
 }
 
