@@ -184,7 +184,8 @@ pub fn compute(
     let classes = responses::class_counts(&pairs)?;
     let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
 
-    let firsts = first_response::times(&frame, &pairs)?;
+    let pair_class = pair_classes(&pairs, messages.len())?;
+    let firsts = first_response::times(messages, threads, &settings.scope, &pair_class);
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
     let mut first_by_channel: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (channel, s) in firsts {
@@ -195,7 +196,7 @@ pub fn compute(
     };
 
     let response_times_s = responses::times(&pairs, lit(true))?;
-    let (turns, turns_by_channel) = turns_of(messages, threads, &settings.scope, &pairs)?;
+    let (turns, turns_by_channel) = turns_of(messages, threads, &settings.scope, &pair_class);
     let activity = activity(&frame)?;
     Ok(Metrics {
         threads: count_threads(&frame)?,
@@ -249,20 +250,25 @@ fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
     Ok(columns::u64s(&counted, "n")?.first().copied().unwrap_or(0))
 }
 
-fn turns_of(
-    messages: &[Message],
-    threads: &Threads,
-    scope: &Scope,
-    pairs: &LazyFrame,
-) -> PolarsResult<(Turns, BTreeMap<String, Turns>)> {
+/// The class of each message's pair with its parent, if it has one.
+fn pair_classes(pairs: &LazyFrame, n: usize) -> PolarsResult<Vec<Option<Class>>> {
     let classes = pairs.clone().select([col("idx"), col("class")]).collect()?;
-    let mut class = vec![None; messages.len()];
+    let mut class = vec![None; n];
     for (i, c) in columns::u64s(&classes, "idx")?
         .into_iter()
         .zip(columns::u64s(&classes, "class")?)
     {
         class[i as usize] = Class::from_code(c);
     }
+    Ok(class)
+}
+
+fn turns_of(
+    messages: &[Message],
+    threads: &Threads,
+    scope: &Scope,
+    class: &[Option<Class>],
+) -> (Turns, BTreeMap<String, Turns>) {
     let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
     let automated: Vec<bool> = messages.iter().map(|m| m.automated).collect();
     let counted: Vec<bool> = ts.iter().map(|&t| scope.counts(t)).collect();
@@ -270,11 +276,11 @@ fn turns_of(
         ts: &ts,
         automated: &automated,
         parent: &threads.parent,
-        class: &class,
+        class,
         counted: &counted,
     };
     let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
-    Ok((turns::compute(&input), turns::by_group(&input, &channels)))
+    (turns::compute(&input), turns::by_group(&input, &channels))
 }
 
 fn merge_groups(
