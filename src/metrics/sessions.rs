@@ -10,8 +10,8 @@ use polars::prelude::*;
 use std::collections::BTreeMap;
 
 /// Whether each message is part of a live session. A plain sort and scan:
-/// as a polars query (sort, window counts, join back) it cost ten times
-/// more.
+/// as a polars query (sort, window counts, join back) it cost about three
+/// times more.
 pub fn live(messages: &[Message], conversation: &[u32], scope: &Scope, sync_threshold_ms: i64) -> Vec<bool> {
     let mut order: Vec<(u32, i64, usize)> = messages
         .iter()
