@@ -3,49 +3,53 @@
 //! earliest response in it by someone other than F's sender; none when F
 //! is automated.
 
-use super::columns;
+use super::frame::Scope;
 use super::responses::Class;
-use polars::prelude::*;
+use crate::model::Message;
+use crate::thread::Threads;
 
 /// First response times in seconds, one per conversation that has one,
-/// with the conversation's channel, in conversation order.
-pub fn times(messages: &DataFrame, pairs: &LazyFrame) -> PolarsResult<Vec<(String, f64)>> {
-    // Within a group, rows keep the frame's order: sorted, `first` is F.
-    let openers = messages
-        .clone()
-        .lazy()
-        .filter(col("ts").is_not_null().and(col("counted")))
-        .sort_by_exprs([col("ts"), col("idx")], SortMultipleOptions::default())
-        .group_by([col("conversation")])
-        .agg([
-            col("ts").first().alias("f_ts"),
-            col("sender").first().alias("f_sender"),
-            col("automated").first().alias("f_automated"),
-            col("channel").first().alias("f_channel"),
-        ]);
-    let frame = pairs
-        .clone()
-        .filter(Class::Response.is().and(col("counted")))
-        .select([col("conversation"), col("sender"), col("ts")])
-        .join(
-            openers,
-            [col("conversation")],
-            [col("conversation")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("sender").neq(col("f_sender")).and(col("f_automated").not()))
-        .group_by([col("conversation")])
-        .agg([
-            ((col("ts").min() - col("f_ts").first()).cast(DataType::Float64) / lit(1000.0)).alias("s"),
-            col("f_channel").first(),
-        ])
-        .sort(["conversation"], SortMultipleOptions::default())
-        .collect()?;
-    let channels = columns::strings(&frame, "f_channel")?;
-    let seconds = columns::f64s(&frame, "s")?;
-    Ok(channels
+/// with the conversation's channel, in conversation order. `class` is the
+/// class of each message's pair with its parent.
+pub fn times(
+    messages: &[Message],
+    threads: &Threads,
+    scope: &Scope,
+    class: &[Option<Class>],
+) -> Vec<(String, f64)> {
+    let counted_ts = |m: &Message| m.timestamp.filter(|&t| scope.counts(Some(t)));
+    // F of each conversation: (timestamp, index) of its earliest message.
+    let mut opener: Vec<Option<(i64, usize)>> = vec![None; threads.names.len()];
+    for (i, m) in messages.iter().enumerate() {
+        if let Some(t) = counted_ts(m) {
+            let f = &mut opener[threads.conversation[i] as usize];
+            if f.is_none_or(|(earliest, _)| t < earliest) {
+                *f = Some((t, i));
+            }
+        }
+    }
+    let mut first: Vec<Option<i64>> = vec![None; opener.len()];
+    for (i, m) in messages.iter().enumerate() {
+        let conversation = threads.conversation[i] as usize;
+        let (Some(Class::Response), Some(t), Some((_, f))) = (class[i], counted_ts(m), opener[conversation])
+        else {
+            continue;
+        };
+        let f = &messages[f];
+        if m.sender != f.sender && !f.automated {
+            let earliest = &mut first[conversation];
+            *earliest = Some(earliest.map_or(t, |e| e.min(t)));
+        }
+    }
+    opener
         .into_iter()
-        .zip(seconds)
-        .filter_map(|(c, s)| Some((c.unwrap_or_default(), s?)))
-        .collect())
+        .zip(first)
+        .filter_map(|(f, answered)| {
+            let (opened, f) = f?;
+            Some((
+                messages[f].channel.to_string(),
+                (answered? - opened) as f64 / 1000.0,
+            ))
+        })
+        .collect()
 }

@@ -46,6 +46,7 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
     let n = messages.len();
     let idx: Vec<u32> = (0..n as u32).collect();
     let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
+    let clocks: Vec<Option<(u32, u32)>> = ts.iter().map(|t| t.map(|t| clock(t, tz))).collect();
     let columns = vec![
         Column::new("idx".into(), idx),
         Column::new("conversation".into(), &threads.conversation),
@@ -67,11 +68,11 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
         ),
         Column::new(
             "weekday".into(),
-            ts.iter().map(|t| t.map(|t| clock(t, tz).0)).collect::<Vec<_>>(),
+            clocks.iter().map(|c| c.map(|c| c.0)).collect::<Vec<_>>(),
         ),
         Column::new(
             "hour".into(),
-            ts.iter().map(|t| t.map(|t| clock(t, tz).1)).collect::<Vec<_>>(),
+            clocks.iter().map(|c| c.map(|c| c.1)).collect::<Vec<_>>(),
         ),
         Column::new("parent".into(), &threads.parent),
         Column::new(

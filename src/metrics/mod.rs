@@ -152,10 +152,14 @@ pub fn compute(
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
     let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
     // Materialized once: every figure below reads it.
-    let pairs = responses::pairs(&frame).collect()?.lazy();
-    let flagged = sessions::with_live_flags(&frame, settings.sync_threshold_ms)?
-        .collect()?
-        .lazy();
+    let pairs = responses::pairs(&frame)?.collect()?.lazy();
+    let live = sessions::live(
+        messages,
+        &threads.conversation,
+        &settings.scope,
+        settings.sync_threshold_ms,
+    );
+    let flagged = sessions::with_live_flags(&frame, live)?;
 
     let respond = |key| responses::stats_by(&pairs, key, sync_s);
     let talk = |key| sessions::stats_by(&flagged, key);
@@ -187,7 +191,8 @@ pub fn compute(
     let classes = responses::class_counts(&pairs)?;
     let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
 
-    let firsts = first_response::times(&frame, &pairs)?;
+    let pair_class = pair_classes(&pairs, messages.len())?;
+    let firsts = first_response::times(messages, threads, &settings.scope, &pair_class);
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
     let mut first_by_channel: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (channel, s) in firsts {
@@ -198,7 +203,7 @@ pub fn compute(
     };
 
     let response_times_s = responses::times(&pairs, lit(true))?;
-    let (turns, turns_by_channel) = turns_of(&frame, &pairs)?;
+    let (turns, turns_by_channel) = turns_of(messages, threads, &settings.scope, &pair_class);
     let activity = activity(&frame)?;
     let business_hours = settings
         .business_hours
@@ -258,34 +263,37 @@ fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
     Ok(columns::u64s(&counted, "n")?.first().copied().unwrap_or(0))
 }
 
-fn turns_of(frame: &DataFrame, pairs: &LazyFrame) -> PolarsResult<(Turns, BTreeMap<String, Turns>)> {
+/// The class of each message's pair with its parent, if it has one.
+fn pair_classes(pairs: &LazyFrame, n: usize) -> PolarsResult<Vec<Option<Class>>> {
     let classes = pairs.clone().select([col("idx"), col("class")]).collect()?;
-    let mut class = vec![None; frame.height()];
+    let mut class = vec![None; n];
     for (i, c) in columns::u64s(&classes, "idx")?
         .into_iter()
         .zip(columns::u64s(&classes, "class")?)
     {
         class[i as usize] = Class::from_code(c);
     }
-    let ts = columns::i64s(frame, "ts")?;
-    let automated = columns::bools(frame, "automated")?;
-    let counted = columns::bools(frame, "counted")?;
-    let parent: Vec<Option<u32>> = columns::i64s(frame, "parent")?
-        .into_iter()
-        .map(|p| p.map(|p| p as u32))
-        .collect();
+    Ok(class)
+}
+
+fn turns_of(
+    messages: &[Message],
+    threads: &Threads,
+    scope: &Scope,
+    class: &[Option<Class>],
+) -> (Turns, BTreeMap<String, Turns>) {
+    let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
+    let automated: Vec<bool> = messages.iter().map(|m| m.automated).collect();
+    let counted: Vec<bool> = ts.iter().map(|&t| scope.counts(t)).collect();
     let input = turns::TurnInput {
         ts: &ts,
         automated: &automated,
-        parent: &parent,
-        class: &class,
+        parent: &threads.parent,
+        class,
         counted: &counted,
     };
-    let channels: Vec<String> = columns::strings(frame, "channel")?
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    Ok((turns::compute(&input), turns::by_group(&input, &channels)))
+    let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
+    (turns::compute(&input), turns::by_group(&input, &channels))
 }
 
 fn merge_groups(

@@ -41,17 +41,21 @@ impl Class {
     }
 }
 
-/// One row per message that has a parent: the message's columns, the
-/// parent's as `p_*`, the `class`, and `rt_s`, the response time in
-/// seconds (responses only).
-pub fn pairs(messages: &DataFrame) -> LazyFrame {
-    let parents = messages.clone().lazy().select([
-        col("idx").alias("p_idx"),
-        col("sender").alias("p_sender"),
-        col("ts").alias("p_ts"),
-        col("automated").alias("p_automated"),
-        col("from_me").alias("p_from_me"),
-    ]);
+/// One row per message that has a parent, in message order: the message's
+/// columns, the parent's as `p_*`, the `class`, and `rt_s`, the response
+/// time in seconds (responses only).
+pub fn pairs(messages: &DataFrame) -> PolarsResult<LazyFrame> {
+    // `parent` is a row number of the same frame: a gather, not a join.
+    let children = messages.filter(&messages.column("parent")?.is_not_null())?;
+    let parent_rows = children.column("parent")?.cast(&DataType::UInt32)?;
+    let parents = messages
+        .select(["sender", "ts", "automated", "from_me"])?
+        .take(parent_rows.u32()?)?;
+    let parent_columns: Vec<Column> = parents
+        .columns()
+        .iter()
+        .map(|c| c.clone().with_name(format!("p_{}", c.name()).into()))
+        .collect();
     let class = when(col("sender").eq(col("p_sender")))
         .then(lit(Class::FollowUp.code()))
         .when(col("ts").is_null().or(col("p_ts").is_null()))
@@ -62,22 +66,16 @@ pub fn pairs(messages: &DataFrame) -> LazyFrame {
         .then(lit(Class::Automated.code()))
         .otherwise(lit(Class::Response.code()));
     let seconds = (col("ts") - col("p_ts")).cast(DataType::Float64) / lit(1000.0);
-    messages
-        .clone()
+    Ok(children
+        .hstack(&parent_columns)?
         .lazy()
-        .join(
-            parents,
-            [col("parent")],
-            [col("p_idx")],
-            JoinArgs::new(JoinType::Inner),
-        )
         .with_column(class.alias("class"))
         .with_column(
             when(Class::Response.is())
                 .then(seconds)
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("rt_s"),
-        )
+        ))
 }
 
 /// Aggregations of `rt_s` over responses: count, mean, percentiles

@@ -140,7 +140,7 @@ fn response_table(
         .clone()
         .lazy()
         .select([col("idx").alias("p_idx"), col("message_id").alias("parent_id")]);
-    let mut table = responses::pairs(&frame)
+    let mut table = responses::pairs(&frame)?
         .filter(Class::Response.is().and(col("counted")))
         .join(
             ids.lazy(),

@@ -98,10 +98,10 @@ pub fn compute(input: &TurnInput) -> Turns {
 }
 
 /// The turn figures of each group of openers (a channel, say).
-pub fn by_group(input: &TurnInput, group: &[String]) -> BTreeMap<String, Turns> {
+pub fn by_group(input: &TurnInput, group: &[&str]) -> BTreeMap<String, Turns> {
     let mut grouped: BTreeMap<&str, Vec<(f64, bool)>> = BTreeMap::new();
     for (opener, d) in durations(input) {
-        grouped.entry(group[opener].as_str()).or_default().push(d);
+        grouped.entry(group[opener]).or_default().push(d);
     }
     grouped
         .into_iter()
@@ -112,7 +112,8 @@ pub fn by_group(input: &TurnInput, group: &[String]) -> BTreeMap<String, Turns> 
 /// Each timed turn's opener with its wait, and whether it was answered.
 fn durations(input: &TurnInput) -> Vec<(usize, (f64, bool))> {
     let turn = turn_of(input);
-    let mut first_answer: BTreeMap<u32, i64> = BTreeMap::new();
+    // By opener: the time of its turn's first answer.
+    let mut first_answer: Vec<Option<i64>> = vec![None; turn.len()];
     for (r, class) in input.class.iter().enumerate() {
         // Only a message with a parent is ever classed a response.
         let (Some(Class::Response), true, Some(t), Some(parent)) =
@@ -121,8 +122,8 @@ fn durations(input: &TurnInput) -> Vec<(usize, (f64, bool))> {
             continue;
         };
         if let Some(opener) = turn[parent as usize] {
-            let first = first_answer.entry(opener).or_insert(t);
-            *first = (*first).min(t);
+            let first = &mut first_answer[opener as usize];
+            *first = Some(first.map_or(t, |f| f.min(t)));
         }
     }
     let end = input
@@ -140,8 +141,8 @@ fn durations(input: &TurnInput) -> Vec<(usize, (f64, bool))> {
             continue;
         }
         let seconds = |until: i64| (until - opened).max(0) as f64 / 1000.0;
-        durations.push(match first_answer.get(opener) {
-            Some(&answer) => (i, (seconds(answer), true)),
+        durations.push(match first_answer[i] {
+            Some(answer) => (i, (seconds(answer), true)),
             None => (i, (seconds(end.unwrap_or(*opened)), false)),
         });
     }

@@ -41,7 +41,9 @@ pub fn dedup(mut messages: Vec<Message>) -> Table {
     let mut keep = keep.into_iter();
     messages.retain(|_| keep.next().unwrap_or(true));
     let duplicates = (before - messages.len()) as u64;
-    let (events, messages) = messages.into_iter().partition(|m| m.kind == Kind::Event);
+    // In place: a message is a few hundred bytes, and copying all of them
+    // into new vectors cost more than the de-duplication itself.
+    let events = messages.extract_if(.., |m| m.kind == Kind::Event).collect();
     Table {
         messages,
         events,
