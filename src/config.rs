@@ -24,6 +24,8 @@ pub struct Config {
     pub ingest: crate::ingest::Options,
     pub threads: Option<usize>,
     pub quiet: bool,
+    /// The incremental cache's folder; `None` when it is off.
+    pub cache: Option<PathBuf>,
     /// The generation time written into reports: `SOURCE_DATE_EPOCH`, so
     /// that two runs on the same data give the same bytes.
     pub generated_at: Option<i64>,
@@ -65,6 +67,9 @@ impl Config {
         let files = outside(files, &args.out)?;
         let generated_at = source_date_epoch()?;
         let me = identities(&args.me);
+        // A dataset is parsed already: nothing to cache.
+        let cache = (!args.no_cache && args.from.is_none())
+            .then(|| args.cache.unwrap_or_else(|| args.out.join(".cache")));
         Ok(Config {
             files,
             inputs: args.inputs,
@@ -86,6 +91,7 @@ impl Config {
             },
             threads: args.threads,
             quiet: args.quiet,
+            cache,
             generated_at,
         })
     }

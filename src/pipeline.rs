@@ -2,7 +2,7 @@
 //! stages in order.
 
 use crate::config::{Config, IngestConfig};
-use crate::{dataset, ingest, metrics, normalize, report, thread};
+use crate::{cache, dataset, ingest, metrics, normalize, report, thread};
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,9 +17,10 @@ pub struct Outcome {
 
 /// Runs the whole pipeline for one checked configuration.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let mut ingested = match &config.from {
-        Some(dataset) => dataset::read(dataset)?,
-        None => ingest::read_all(config.files.clone(), &config.ingest),
+    let mut ingested = match (&config.from, &config.cache) {
+        (Some(dataset), _) => dataset::read(dataset)?,
+        (None, Some(cache)) => cache::read_all(cache, config.files.clone(), &config.ingest),
+        (None, None) => ingest::read_all(config.files.clone(), &config.ingest),
     };
     let messages = std::mem::take(&mut ingested.messages);
     let table = normalize::dedup(messages);
