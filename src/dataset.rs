@@ -24,7 +24,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
 use polars_io::SerReader;
 use polars_io::parquet::read::ParquetReader;
-use polars_io::parquet::write::{KeyValueMetadata, ParquetWriter};
+use polars_io::parquet::write::{KeyValueMetadata, ParquetCompression, ParquetWriter};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::take;
@@ -90,7 +90,14 @@ pub(crate) fn write_input(
 
     let mut frame = to_frame(&source, messages)?;
     let mut bytes = Vec::new();
+    // A cache entry is read back on every run: LZ4 decodes faster than the
+    // default zstd, for a larger file.
+    let compression = match cache_key {
+        Some(_) => ParquetCompression::Lz4Raw,
+        None => ParquetCompression::default(),
+    };
     ParquetWriter::new(&mut bytes)
+        .with_compression(compression)
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
             ("commlens.schema_version".into(), SCHEMA_VERSION.to_string()),
             ("commlens.source".into(), source.clone()),
