@@ -77,7 +77,7 @@ fn message(i: usize) -> String {
          From: u{user}@example.org\nTo: team@example.org\nSubject: topic {}\nMessage-ID: <m{i}@example.org>\n",
         i / 3
     );
-    if i % 3 > 0 {
+    if !i.is_multiple_of(3) {
         m += &format!("In-Reply-To: <m{}@example.org>\n", i - 1);
     }
     if i % 50 == 7 {
