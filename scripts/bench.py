@@ -117,7 +117,7 @@ def bench_file(args, mbox, gz):
 
     def commlens(name, fmt, *more, path=mbox):
         # each command its own --out folder, so that json's summary.json stays
-        cmd = [args.bin, 'report', path, '--out', os.path.join(out, name), '-q']
+        cmd = [args.bin, 'report', path, '--out', os.path.join(out, name), '-q', '--no-cache']
         return cmd + (['--format', fmt] if fmt else []) + list(more)
 
     cmds = [

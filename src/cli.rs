@@ -200,6 +200,20 @@ pub struct ReportArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', env = "COMMLENS_HOLIDAYS")]
     pub holidays: Vec<String>,
 
+    /// Folder of the incremental cache: each input's parsed rows, so that
+    /// a rerun parses only what changed (default: OUT/.cache).
+    ///
+    /// Example: --cache ~/.cache/commlens
+    #[arg(long, value_name = "DIR", env = "COMMLENS_CACHE")]
+    pub cache: Option<PathBuf>,
+
+    /// Parse every input in full, and neither read nor write the cache
+    /// (wins over --cache).
+    ///
+    /// Example: --no-cache
+    #[arg(long, env = "COMMLENS_NO_CACHE")]
+    pub no_cache: bool,
+
     /// Print nothing on success; problems still go to stderr.
     #[arg(short, long, env = "COMMLENS_QUIET")]
     pub quiet: bool,

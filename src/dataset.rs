@@ -24,7 +24,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
 use polars_io::SerReader;
 use polars_io::parquet::read::ParquetReader;
-use polars_io::parquet::write::{KeyValueMetadata, ParquetWriter};
+use polars_io::parquet::write::{KeyValueMetadata, ParquetCompression, ParquetWriter};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::take;
@@ -49,6 +49,9 @@ struct Manifest {
     skipped: Vec<Skipped>,
     suspicious_from_lines: u64,
     problem: Option<String>,
+    /// The cache's key for the input (see `cache`); a dataset has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_key: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,12 +71,18 @@ pub fn write(dataset: &Path, ingested: &Ingested) -> Result<Vec<PathBuf>> {
         // Messages are in read order: each input's rows follow the previous.
         let (own, rest) = rows.split_at(input.kept as usize);
         rows = rest;
-        written.push(write_input(dataset, input, own)?);
+        written.push(write_input(dataset, input, own, None)?);
     }
     Ok(written)
 }
 
-fn write_input(dataset: &Path, input: &Input, messages: &[Message]) -> Result<PathBuf> {
+/// Writes one input's manifest, with `cache_key`, and rows into `dataset`.
+pub(crate) fn write_input(
+    dataset: &Path,
+    input: &Input,
+    messages: &[Message],
+    cache_key: Option<serde_json::Value>,
+) -> Result<PathBuf> {
     let source = input.path.to_string_lossy().into_owned();
     let name = file_stem(&source);
     let manifest_path = dataset.join(format!("{name}.json"));
@@ -81,7 +90,14 @@ fn write_input(dataset: &Path, input: &Input, messages: &[Message]) -> Result<Pa
 
     let mut frame = to_frame(&source, messages)?;
     let mut bytes = Vec::new();
+    // A cache entry is read back on every run: LZ4 decodes faster than the
+    // default zstd, for a larger file.
+    let compression = match cache_key {
+        Some(_) => ParquetCompression::Lz4Raw,
+        None => ParquetCompression::default(),
+    };
     ParquetWriter::new(&mut bytes)
+        .with_compression(compression)
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
             ("commlens.schema_version".into(), SCHEMA_VERSION.to_string()),
             ("commlens.source".into(), source.clone()),
@@ -111,6 +127,7 @@ fn write_input(dataset: &Path, input: &Input, messages: &[Message]) -> Result<Pa
             .collect(),
         suspicious_from_lines: input.suspicious_from_lines,
         problem: input.problem.clone(),
+        cache_key,
     };
     let mut line = serde_json::to_string(&manifest)?;
     line.push('\n');
@@ -145,11 +162,35 @@ pub fn read(dataset: &Path) -> Result<Ingested> {
     // Path order, component by component: what a folder input gives.
     manifests.sort_by(|a, b| Path::new(&a.source).cmp(Path::new(&b.source)));
 
-    let mut inputs = Vec::with_capacity(manifests.len());
-    let mut messages = Vec::new();
+    let mut reads = Vec::with_capacity(manifests.len());
     for (source, manifest) in manifests.into_iter().enumerate() {
         // Each manifest is held in memory: 2^32 of them would not fit.
-        let source = source as u32;
+        reads.push(Entry(manifest).load(dataset, source as u32)?);
+    }
+    Ok(Ingested::gather(reads))
+}
+
+/// One input's manifest, found by the input's path.
+pub(crate) struct Entry(Manifest);
+
+impl Entry {
+    /// The manifest of input `source` in `dataset`.
+    pub(crate) fn find(dataset: &Path, source: &str) -> Result<Entry> {
+        let path = dataset.join(format!("{}.json", file_stem(source)));
+        let manifest = read_manifest(&path)?;
+        if manifest.source != source {
+            bail!("{}: the manifest of another input", path.display());
+        }
+        Ok(Entry(manifest))
+    }
+
+    pub(crate) fn cache_key(&self) -> Option<&serde_json::Value> {
+        self.0.cache_key.as_ref()
+    }
+
+    /// The input's accounting and rows, as input number `source`.
+    pub(crate) fn load(self, dataset: &Path, source: u32) -> Result<(Input, Vec<Message>)> {
+        let manifest = self.0;
         let data = dataset.join(&manifest.data);
         let file = std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
         let frame = ParquetReader::new(file)
@@ -164,8 +205,7 @@ pub fn read(dataset: &Path) -> Result<Ingested> {
                 manifest.messages_kept
             );
         }
-        messages.extend(rows);
-        inputs.push(Input {
+        let input = Input {
             path: PathBuf::from(manifest.source),
             format: manifest.format,
             read: manifest.messages_read,
@@ -186,9 +226,9 @@ pub fn read(dataset: &Path) -> Result<Ingested> {
                 .collect(),
             suspicious_from_lines: manifest.suspicious_from_lines,
             problem: manifest.problem,
-        });
+        };
+        Ok((input, rows))
     }
-    Ok(Ingested { inputs, messages })
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest> {
@@ -286,20 +326,13 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         let column = frame.column(name)?.str()?;
         Ok(column.iter().map(|s| s.unwrap_or_default().to_string()).collect())
     };
-    let lists = |name: &str| -> PolarsResult<Vec<Vec<String>>> {
-        let mut rows = Vec::with_capacity(frame.height());
-        for list in frame.column(name)?.list()?.amortized_iter() {
-            rows.push(match list {
-                Some(items) => items
-                    .as_ref()
-                    .str()?
-                    .iter()
-                    .map(|s| s.unwrap_or_default().to_string())
-                    .collect(),
-                None => Vec::new(),
-            });
-        }
-        Ok(rows)
+    let lists = |name| {
+        list_column(frame, name, |items| {
+            items
+                .iter()
+                .map(|s| s.unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        })
     };
     let optional = |name| columns::strings(frame, name);
     let integers = |name| columns::i64s(frame, name);
@@ -316,28 +349,30 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         optional("message_id")?,
         optional("parent_id")?,
     );
-    let (references, mut recipients, mut labels) =
-        (lists("references")?, lists("recipients")?, lists("labels")?);
+    let mut references = list_column(frame, "references", |items| {
+        items.iter().map(|s| s.unwrap_or_default()).collect::<IdList>()
+    })?;
+    let (mut recipients, mut labels) = (lists("recipients")?, lists("labels")?);
     let (timestamp, bytes, duration) = (
         integers("timestamp_ms")?,
         integers("bytes")?,
         integers("duration_ms")?,
     );
     let (has_link_ids, automated) = (flags("has_link_ids")?, flags("automated")?);
-    let date_sources = strings("date_source")?;
+    let (kinds, date_sources) = (frame.column("kind")?.str()?, frame.column("date_source")?.str()?);
     let mut messages = Vec::with_capacity(frame.height());
-    for (i, kind) in strings("kind")?.iter().enumerate() {
+    for (i, (kind, date_source)) in kinds.iter().zip(date_sources.iter()).enumerate() {
         messages.push(Message {
             source,
-            kind: parse_kind(kind)?,
+            kind: parse_kind(kind.unwrap_or_default())?,
             channel: take(&mut channel[i]).into(),
             conversation: take(&mut conversation[i]),
             message_id: take(&mut message_id[i]),
             parent_id: take(&mut parent_id[i]),
-            references: references[i].iter().collect::<IdList>(),
+            references: take(&mut references[i]),
             has_link_ids: has_link_ids[i],
             timestamp: timestamp[i],
-            date_source: parse_date_source(&date_sources[i])?,
+            date_source: parse_date_source(date_source.unwrap_or_default())?,
             sender: take(&mut sender[i]),
             recipients: take(&mut recipients[i]),
             subject: take(&mut subject[i]),
@@ -349,6 +384,30 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         });
     }
     Ok(messages)
+}
+
+/// What `row` makes of each row of a column of string lists: a null list
+/// has no items, a null item is "". Rows are slices of the flat items,
+/// without a Series per row, which would cost more than the rest.
+fn list_column<T>(frame: &DataFrame, name: &str, row: impl Fn(&[Option<&str>]) -> T) -> PolarsResult<Vec<T>> {
+    // One chunk: its offsets index the one array of items.
+    let lists = frame.column(name)?.list()?.rechunk();
+    let inner = lists.get_inner();
+    let items: Vec<Option<&str>> = inner.str()?.iter().collect();
+    let mut rows = Vec::with_capacity(lists.len());
+    for chunk in lists.downcast_iter() {
+        let offsets = chunk.offsets().as_slice();
+        for (i, bounds) in offsets.windows(2).enumerate() {
+            let valid = chunk.validity().is_none_or(|v| v.get_bit(i));
+            let range = bounds[0] as usize..bounds[1] as usize;
+            rows.push(row(if valid {
+                items.get(range).unwrap_or_default()
+            } else {
+                &[]
+            }));
+        }
+    }
+    Ok(rows)
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -414,7 +473,7 @@ pub fn file_stem(source: &str) -> String {
 
 /// FNV-1a, 64 bits: a hash that stays the same across runs, versions and
 /// machines (it names files that other runs replace).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })

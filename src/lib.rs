@@ -10,6 +10,8 @@
 //! The metric definitions are METRICS.md's; every figure follows them.
 
 #[cfg(feature = "report")]
+mod cache;
+#[cfg(feature = "report")]
 pub mod cli;
 #[cfg(feature = "report")]
 pub mod config;

@@ -2,7 +2,7 @@
 //! stages in order.
 
 use crate::config::{Config, IngestConfig};
-use crate::{dataset, ingest, metrics, normalize, report, thread};
+use crate::{cache, dataset, ingest, metrics, normalize, report, thread};
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let lock = report::layout::Lock::acquire(&config.out)?;
     let mut ingested = match &config.from {
         Some(dataset) => dataset::read(dataset)?,
-        None => read(&config.files, &config.ingest, config.quiet),
+        None => read(config),
     };
     let mut messages = std::mem::take(&mut ingested.messages);
     config.people.apply(&mut messages);
@@ -78,15 +78,18 @@ pub fn run(config: &Config) -> Result<Outcome> {
     })
 }
 
-/// The ingest stage, with a progress bar when a person is watching.
-fn read(files: &[PathBuf], options: &ingest::Options, quiet: bool) -> ingest::Ingested {
+/// The ingest stage, through the cache when it is on, with a progress bar
+/// when a person is watching.
+fn read(config: &Config) -> ingest::Ingested {
+    let (files, options) = (&config.files, &config.ingest);
     let total = files
         .iter()
         .filter_map(|f| f.metadata().ok())
         .map(|m| m.len())
         .sum();
-    crate::progress::while_reading(total, &options.progress, !quiet, || {
-        ingest::read_all(files.to_vec(), options)
+    crate::progress::while_reading(total, &options.progress, !config.quiet, || match &config.cache {
+        Some(cache) => cache::read_all(cache, files.clone(), options),
+        None => ingest::read_all(files.clone(), options),
     })
 }
 

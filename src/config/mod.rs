@@ -136,6 +136,8 @@ pub struct Config {
     pub me_from_sent_mail: bool,
     pub threads: Option<usize>,
     pub quiet: bool,
+    /// The incremental cache's folder; `None` when it is off.
+    pub cache: Option<PathBuf>,
     /// The generation time written into reports: `SOURCE_DATE_EPOCH`, so
     /// that two runs on the same data give the same bytes.
     pub generated_at: Option<i64>,
@@ -179,6 +181,9 @@ impl Config {
         let files = outside(files, &args.out)?;
         let people = people(file, args.aliases.as_deref(), origins)?;
         let business_hours = business_hours(&args, tz, origins, file, &people)?;
+        // A dataset is parsed already: nothing to cache.
+        let cache = (!args.no_cache && args.from.is_none())
+            .then(|| args.cache.clone().unwrap_or_else(|| args.out.join(".cache")));
         let me = people.resolve(&identities(&args.me));
         let Periods { current, .. } = &periods;
         let scope = Scope {
@@ -215,6 +220,7 @@ impl Config {
             people,
             threads: args.threads,
             quiet: args.quiet,
+            cache,
             generated_at,
         })
     }

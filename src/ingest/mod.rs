@@ -172,6 +172,23 @@ struct FileRead {
     pub suspicious_from_lines: u64,
     /// The file could not be used at all (unreadable, unknown format).
     pub problem: Option<String>,
+    /// Where to go on when the file grows (a plain mailbox).
+    pub resume: Option<Resume>,
+}
+
+/// Where a plain mailbox's last block starts, and what the blocks before
+/// it gave: a mailbox that grew by appending is parsed again from there
+/// (the rest is unchanged), which gives exactly what a whole parse would,
+/// since blocks are cut, and parsed, the same way up to there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Resume {
+    /// Byte offset of the last block: a message boundary.
+    pub offset: u64,
+    pub read: u64,
+    pub kept: u64,
+    pub excluded: BTreeMap<String, u64>,
+    pub skipped: u64,
+    pub suspicious_from_lines: u64,
 }
 
 /// What one input file gave, besides its messages.
@@ -196,20 +213,19 @@ pub struct Ingested {
 }
 
 impl Input {
-    /// What a file gave; its messages move to `messages`.
-    fn new(path: PathBuf, read: FileRead, messages: &mut Vec<Message>) -> Input {
-        let kept = read.messages.len() as u64;
-        messages.extend(read.messages);
-        Input {
+    /// What a file gave, and its messages.
+    fn new(path: PathBuf, read: FileRead) -> (Input, Vec<Message>) {
+        let input = Input {
             path,
             format: read.format,
             read: read.read,
-            kept,
+            kept: read.messages.len() as u64,
             excluded: read.excluded,
             skipped: read.skipped,
             suspicious_from_lines: read.suspicious_from_lines,
             problem: read.problem,
-        }
+        };
+        (input, read.messages)
     }
 
     pub fn excluded_total(&self) -> u64 {
@@ -218,6 +234,25 @@ impl Input {
 }
 
 impl Ingested {
+    /// The inputs in the order given, their messages one after the other.
+    pub fn gather(reads: Vec<(Input, Vec<Message>)>) -> Ingested {
+        let total: usize = reads.iter().map(|(_, m)| m.len()).sum();
+        let mut inputs = Vec::with_capacity(reads.len());
+        let mut messages = Vec::new();
+        for (input, rows) in reads {
+            if messages.is_empty() {
+                // The first rows stay where they are: one large input is
+                // not copied.
+                messages = rows;
+                messages.reserve(total - messages.len());
+            } else {
+                messages.extend(rows);
+            }
+            inputs.push(input);
+        }
+        Ingested { inputs, messages }
+    }
+
     /// Counts of skipped messages by reason, over every input.
     pub fn skipped_by_reason(&self) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
@@ -293,25 +328,81 @@ fn with_path(path: &Path, e: io::Error) -> io::Error {
 /// Reads every file in parallel; messages keep the read order (files in
 /// the given order, messages in file order).
 pub fn read_all(files: Vec<PathBuf>, options: &Options) -> Ingested {
-    let reads: Vec<FileRead> = files
-        .par_iter()
+    let reads = files
+        .into_par_iter()
         .enumerate()
+        // Each input's path is held in memory: 2^32 of them would not fit.
         .map(|(source, path)| {
-            // Each input's path is held in memory: 2^32 of them would not fit.
-            let source = source as u32;
-            read_file(path, source, options).unwrap_or_else(|e| FileRead {
-                problem: Some(e.to_string()),
-                ..FileRead::default()
-            })
+            let (input, messages, _) = read_one(path, source as u32, options);
+            (input, messages)
         })
         .collect();
-    let mut messages = Vec::with_capacity(reads.iter().map(|r| r.messages.len()).sum());
-    let inputs = files
-        .into_iter()
-        .zip(reads)
-        .map(|(path, read)| Input::new(path, read, &mut messages))
-        .collect();
-    Ingested { inputs, messages }
+    Ingested::gather(reads)
+}
+
+/// Reads one file as `read_all` does; a plain mailbox also tells where
+/// to go on when it grows.
+pub fn read_one(path: PathBuf, source: u32, options: &Options) -> (Input, Vec<Message>, Option<Resume>) {
+    let mut read = read_file(&path, source, options).unwrap_or_else(|e| FileRead::problem(e.to_string()));
+    let resume = read.resume.take();
+    let (input, messages) = Input::new(path, read);
+    (input, messages, resume)
+}
+
+/// Reads a plain mailbox that grew by appending: `earlier` is what it gave
+/// before, whose blocks up to `resume` are kept, and only the rest of the
+/// file is parsed. Gives what `read_one` would; fails when the file is no
+/// longer a plain mailbox or `earlier` does not match `resume`.
+pub fn read_grown(
+    path: PathBuf,
+    source: u32,
+    earlier: (Input, Vec<Message>),
+    resume: &Resume,
+    progress: &AtomicU64,
+) -> io::Result<(Input, Vec<Message>, Option<Resume>)> {
+    let (input, mut messages) = earlier;
+    let mismatch = || io::Error::new(io::ErrorKind::InvalidData, "the cached rows do not match");
+    let mut skipped = input.skipped;
+    let (kept, skips) = (usize::try_from(resume.kept), usize::try_from(resume.skipped));
+    let (Ok(kept), Ok(skips)) = (kept, skips) else {
+        return Err(mismatch());
+    };
+    if input.format != Some(Format::Mbox) || kept > messages.len() || skips > skipped.len() {
+        return Err(mismatch());
+    }
+    messages.truncate(kept);
+    skipped.truncate(skips);
+    // Reasons are `&'static str`: those before `resume` are among the input's.
+    let mut excluded = BTreeMap::new();
+    for (reason, n) in &resume.excluded {
+        let (&known, _) = input
+            .excluded
+            .get_key_value(reason.as_str())
+            .ok_or_else(mismatch)?;
+        excluded.insert(known, *n);
+    }
+    let earlier = FileRead {
+        format: Some(Format::Mbox),
+        messages,
+        read: resume.read,
+        excluded,
+        skipped,
+        suspicious_from_lines: resume.suspicious_from_lines,
+        problem: None,
+        resume: None,
+    };
+    let file = File::open(&path)?;
+    // SAFETY: as in `read_mapped_mbox`.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    let start = usize::try_from(resume.offset).map_err(|_| mismatch())?;
+    if start >= map.len() || !mbox::looks_like_mbox(&map[..map.len().min(HEAD_BYTES)]) {
+        return Err(mismatch());
+    }
+    progress.fetch_add(start as u64, Ordering::Relaxed);
+    let mut read = parse_mapped(&map, start, earlier, source, progress);
+    let resume = read.resume.take();
+    let (input, messages) = Input::new(path, read);
+    Ok((input, messages, resume))
 }
 
 fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
@@ -351,9 +442,7 @@ pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Mes
         read_stream(Box::new(io::Cursor::new(data.to_vec())), name, 0, options)
     };
     let read = read.unwrap_or_else(|e| FileRead::problem(e.to_string()));
-    let mut messages = Vec::new();
-    let input = Input::new(PathBuf::from(name), read, &mut messages);
-    (input, messages)
+    Input::new(PathBuf::from(name), read)
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";
@@ -474,11 +563,29 @@ fn read_mapped_mbox(file: &File, source: u32, progress: &AtomicU64) -> io::Resul
     // it is read is safe (the map's length is fixed now); truncating it
     // would fault, as it would for any reader of a memory-mapped file.
     let map = unsafe { memmap2::Mmap::map(file)? };
+    let out = FileRead {
+        format: Some(Format::Mbox),
+        ..FileRead::default()
+    };
+    Ok(parse_mapped(&map, 0, out, source, progress))
+}
+
+/// Parses the blocks of a mapped mbox from `start`, a block boundary, on
+/// top of `out`, what the bytes before it gave; records where the last
+/// block starts.
+fn parse_mapped(
+    map: &memmap2::Mmap,
+    start: usize,
+    mut out: FileRead,
+    source: u32,
+    progress: &AtomicU64,
+) -> FileRead {
     map.advise(memmap2::Advice::Sequential).ok();
-    let data: &[u8] = &map;
-    let blocks: Vec<mbox::Block> = mbox::block_bounds(data, BLOCK_BYTES)
+    let data: &[u8] = map;
+    let blocks: Vec<(usize, mbox::Block)> = mbox::block_bounds(&data[start..], BLOCK_BYTES)
         .into_par_iter()
         .map(|range| {
+            let range = start + range.start..start + range.end;
             let block = mbox::parse_block(&data[range.clone()], range.start as u64, source);
             // SAFETY: on a shared file mapping, MADV_DONTNEED only drops
             // pages from this process; read again, they come back from the
@@ -488,17 +595,19 @@ fn read_mapped_mbox(file: &File, source: u32, progress: &AtomicU64) -> io::Resul
                     .ok();
             }
             progress.fetch_add(range.len() as u64, Ordering::Relaxed);
-            block
+            (range.start, block)
         })
         .collect();
-    let mut out = FileRead {
-        format: Some(Format::Mbox),
-        ..FileRead::default()
-    };
-    for block in blocks {
+    let last = blocks.len().saturating_sub(1);
+    for (i, (at, block)) in blocks.into_iter().enumerate() {
+        // A block whose envelope line is cut off may not be one once the
+        // line is whole: the file is then parsed whole next time.
+        if i == last && memchr::memchr(b'\n', &data[at..]).is_some() {
+            out.resume = Some(out.resume_at(at as u64));
+        }
         out.add_block(block, source);
     }
-    Ok(out)
+    out
 }
 
 /// A reader that adds what it reads to a counter.
@@ -549,6 +658,18 @@ impl FileRead {
         FileRead {
             problem: Some(problem),
             ..FileRead::default()
+        }
+    }
+
+    /// Where to go on from `offset`, with what was read before it.
+    fn resume_at(&self, offset: u64) -> Resume {
+        Resume {
+            offset,
+            read: self.read,
+            kept: self.messages.len() as u64,
+            excluded: self.excluded.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+            skipped: self.skipped.len() as u64,
+            suspicious_from_lines: self.suspicious_from_lines,
         }
     }
 

@@ -85,15 +85,19 @@ impl Lock {
         Ok(lock)
     }
 
-    /// Staging folders of killed runs: nobody else can be writing them
-    /// while this run holds the lock.
+    /// Staging folders and `latest` links of killed runs: nobody else can
+    /// be writing them while this run holds the lock.
     fn remove_stale_staging(&self) {
         let Ok(entries) = std::fs::read_dir(&self.folder) else {
             return;
         };
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(STAGING) {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(STAGING) {
                 std::fs::remove_dir_all(entry.path()).ok();
+            } else if name.starts_with(&format!(".{LATEST}.")) {
+                std::fs::remove_file(entry.path()).ok();
             }
         }
     }
@@ -238,9 +242,11 @@ mod tests {
             "{locked}"
         );
         drop(first);
-        // A staging folder left by a killed run goes when the lock is taken.
+        // What a killed run left goes when the lock is taken.
         std::fs::create_dir(out.path().join(".staging-2026-W01-99999")).unwrap();
+        std::os::unix::fs::symlink("2026-W01", out.path().join(".latest.99999")).unwrap();
         let _second = Lock::acquire(out.path()).unwrap();
         assert!(!out.path().join(".staging-2026-W01-99999").exists());
+        assert!(out.path().join(".latest.99999").symlink_metadata().is_err());
     }
 }

@@ -7,6 +7,7 @@
 mod accounting; // the accounting identity on random mailboxes (proptest)
 mod browser; // report.html in headless Chromium (ignored; .ci/run runs it)
 mod business_hours; // working-time response times and after-hours load, by hand
+mod cache; // the incremental cache: cached and uncached runs write the same summary
 mod cli; // arguments, exit codes, quiet runs, bad input
 mod dataset; // ingest to a Parquet dataset, report --from it: the same summary
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures

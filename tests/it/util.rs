@@ -50,24 +50,37 @@ impl Run {
 
     /// The summary.json it wrote.
     pub fn summary(&self) -> Value {
+        serde_json::from_str(&self.summary_text()).expect("summary.json is JSON")
+    }
+
+    /// The summary.json it wrote, as written.
+    pub fn summary_text(&self) -> String {
         let path = self.dir().join("summary.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {}", path.display(), self.stderr));
-        serde_json::from_str(&text).expect("summary.json is JSON")
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {}", path.display(), self.stderr))
     }
 }
 
 /// `commlens report ARGS... --out TMP`.
 pub fn report(args: &[&str]) -> Run {
+    report_at(None, args)
+}
+
+/// `commlens report ARGS... --out TMP` at a fixed time (SOURCE_DATE_EPOCH),
+/// so that two runs on the same data write the same summary.json.
+pub fn report_reproducibly(args: &[&str]) -> Run {
+    report_at(Some("1700000000"), args)
+}
+
+fn report_at(source_date_epoch: Option<&str>, args: &[&str]) -> Run {
     let out = tempfile::tempdir().expect("a temporary folder");
-    let output = Command::new(BIN)
-        .arg("report")
-        .args(args)
-        .arg("--out")
-        .arg(out.path())
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .expect("the binary runs");
+    let mut command = Command::new(BIN);
+    command.arg("report").args(args).arg("--out").arg(out.path());
+    match source_date_epoch {
+        Some(epoch) => command.env("SOURCE_DATE_EPOCH", epoch),
+        None => command.env_remove("SOURCE_DATE_EPOCH"),
+    };
+    let output = command.output().expect("the binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
