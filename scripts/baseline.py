@@ -132,8 +132,10 @@ def read(paths):
                 parent = refs[-1] if refs else None
             if parent == mid:
                 parent = None
-            addrs = email.utils.getaddresses([str(head['From'] or '')])
-            sender = addrs[0][1].strip().lower() if addrs else ''
+            # The first address that is one: Outlook writes `Last, First
+            # <addr>` unquoted, whose "Last" is no address.
+            addrs = [a for _, a in email.utils.getaddresses([str(head['From'] or '')])]
+            sender = next((a for a in addrs if '@' in a), addrs[0] if addrs else '').strip().lower()
             ts = message_time(head, from_line.decode('latin-1').rstrip('\r'))
             if ts is None:
                 counts['undated'] += 1

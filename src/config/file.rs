@@ -28,9 +28,10 @@ pub const DEFAULT_NAME: &str = "commlens.toml";
 /// file's folder, so a cron job's working directory does not matter.
 const PATHS: [&str; 6] = ["inputs", "out", "from", "to", "cache", "aliases"];
 
-/// Settings that choose the period: given on the command line (or in the
-/// environment), any of them replaces all of the file's.
-pub const PERIOD: [&str; 4] = ["since", "until", "last", "period"];
+/// Settings that go together: given on the command line (or in the
+/// environment), any one of a group replaces all of the file's in it (a
+/// `--last 7d` replaces the file's `period`; `--from` its `inputs`).
+const GROUPS: [&[&str]; 2] = [&["since", "until", "last", "period"], &["inputs", "from"]];
 
 /// A read configuration file.
 #[derive(Debug, Default)]
@@ -127,7 +128,11 @@ impl File {
     /// `explicit(id)` says whether the command line or the environment
     /// gave that setting.
     pub fn apply(&self, cli: Command, subcommand: &str, explicit: &dyn Fn(&str) -> bool) -> Result<Command> {
-        let period_given = PERIOD.iter().any(|id| explicit(id));
+        let overridden = |key: &str| {
+            GROUPS
+                .iter()
+                .any(|group| group.contains(&key) && group.iter().any(|id| explicit(id)))
+        };
         let mut cli = cli;
         for setting in &self.settings {
             let at = format!("{}:{}", self.path.display(), setting.line);
@@ -158,7 +163,7 @@ impl File {
             for value in &setting.values {
                 check(arg, value).map_err(|e| anyhow!("{at}: {}: {}", setting.key, clap_message(&e)))?;
             }
-            if explicit(&setting.key) || (period_given && PERIOD.contains(&setting.key.as_str())) {
+            if explicit(&setting.key) || overridden(&setting.key) {
                 continue;
             }
             let values = setting.values.clone();

@@ -135,6 +135,29 @@ fn flags_beat_the_environment_which_beats_the_file() {
 }
 
 #[test]
+fn a_dataset_on_the_command_line_replaces_the_inputs_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("chat.csv"), TWO_WEEKS).unwrap();
+    std::fs::write(
+        dir.path().join("commlens.toml"),
+        "inputs = [\"chat.csv\"]\nquiet = true\n",
+    )
+    .unwrap();
+    let ingest = commlens(dir.path(), &["ingest", "--to", "dataset"], &[]);
+    assert_eq!(ingest.status.code(), Some(0), "{}", stderr(&ingest));
+    let run = commlens(
+        dir.path(),
+        &["report", "--from", "dataset", "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(
+        summary(&dir.path().join("reports/latest/summary.json"))["messages"],
+        7
+    );
+}
+
+#[test]
 fn a_bad_configuration_names_the_file_the_line_and_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
