@@ -46,7 +46,8 @@ pub fn from_command_line(argv: Vec<OsString>) -> Result<Run> {
     if let Some(file) = &file
         && let Some((name, given)) = probe.as_ref().and_then(ArgMatches::subcommand)
     {
-        let explicit = |id: &str| explicitly_set(&cli_args(name), given, id);
+        let ids = cli_args(name);
+        let explicit = |id: &str| explicitly_set(&ids, given, id);
         cli = file.apply(cli, name, &explicit)?;
     }
     let matches = cli.clone().get_matches_from(&argv);
