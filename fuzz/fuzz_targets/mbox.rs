@@ -9,7 +9,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // Small blocks, so that inputs of a few KB still cross block edges.
     let mapped: Vec<u64> = block_bounds(data, 64)
-        .into_iter()
         .flat_map(|range| {
             let start = range.start as u64;
             parse_block(&data[range], start, 0).messages.into_iter().map(|(at, _)| at)

@@ -105,20 +105,23 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Cuts `data` into ranges of whole messages of about `target` bytes.
-pub fn block_bounds(data: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
-    let mut bounds = Vec::with_capacity(data.len() / target + 1);
+/// Cuts `data` into ranges of whole messages of about `target` bytes,
+/// lazily: a boundary is looked for only when its block is wanted.
+pub fn block_bounds(data: &[u8], target: usize) -> impl Iterator<Item = std::ops::Range<usize>> + Send + '_ {
     let mut start = 0;
-    while start < data.len() {
+    std::iter::from_fn(move || {
+        if start >= data.len() {
+            return None;
+        }
         let from = (start + target).min(data.len());
         let end = memmem::find_iter(&data[from..], NEWLINE_FROM)
             .map(|i| from + i + 1)
             .find(|&p| is_separator(data, p))
             .unwrap_or(data.len());
-        bounds.push(start..end);
+        let block = start..end;
         start = end;
-    }
-    bounds
+        Some(block)
+    })
 }
 
 /// Cuts a stream into blocks of whole messages of about `target` bytes, so

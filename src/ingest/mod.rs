@@ -582,8 +582,11 @@ fn parse_mapped(
 ) -> FileRead {
     map.advise(memmap2::Advice::Sequential).ok();
     let data: &[u8] = map;
-    let blocks: Vec<(usize, mbox::Block)> = mbox::block_bounds(&data[start..], BLOCK_BYTES)
-        .into_par_iter()
+    // Boundaries are found as workers ask for blocks, not all up front:
+    // finding one maps the page-cache folio around it (up to 2 MiB on
+    // ext4), and all of them at once would map half of a 4 GB file.
+    let mut blocks: Vec<(usize, mbox::Block)> = mbox::block_bounds(&data[start..], BLOCK_BYTES)
+        .par_bridge()
         .map(|range| {
             let range = start + range.start..start + range.end;
             let block = mbox::parse_block(&data[range.clone()], range.start as u64, source);
@@ -598,6 +601,7 @@ fn parse_mapped(
             (range.start, block)
         })
         .collect();
+    blocks.sort_unstable_by_key(|&(at, _)| at);
     let last = blocks.len().saturating_sub(1);
     for (i, (at, block)) in blocks.into_iter().enumerate() {
         // A block whose envelope line is cut off may not be one once the
