@@ -10,7 +10,11 @@
 //! - from the cache when its key is unchanged: nothing is parsed;
 //! - from the cache up to the start of its last block, and parses the
 //!   rest, when a plain mailbox grew by appending (the same file, its first
-//!   64 KiB and its former last 64 KiB as they were);
+//!   64 KiB and its former last 64 KiB as they were). The entry keeps its
+//!   data files up to there and gains two: the new rows up to the new last
+//!   block, and the last block's, so that the write grows with what was
+//!   appended, not with the file (past `MAX_PARTS` files it is rewritten
+//!   whole);
 //! - from a full parse otherwise, and the entry is rewritten.
 //!
 //! Folders (a Slack export), calendars (their rows depend on the run's
@@ -18,7 +22,7 @@
 //! cannot be read is parsed again: the cache never changes a figure, and
 //! never fails a run. Entries of inputs no longer given stay.
 
-use crate::dataset::{self, Entry};
+use crate::dataset::{self, Entry, Part};
 use crate::ingest::{self, Format, Ingested, Input, Options, Resume};
 use crate::model::Message;
 use rayon::prelude::*;
@@ -30,6 +34,10 @@ use std::path::{Path, PathBuf};
 /// How many bytes at each end of a file are hashed.
 const END_BYTES: u64 = 64 << 10;
 
+/// The most data files an entry has: each file costs a little on every
+/// read, and a file that grows every night would gain two a night.
+const MAX_PARTS: usize = 8;
+
 /// What an entry's rows were parsed from, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Key {
@@ -39,6 +47,9 @@ struct Key {
     file: Identity,
     /// A plain mailbox: where to go on when it grows.
     resume: Option<Resume>,
+    /// How many rows each of the entry's data files holds, in order.
+    #[serde(default)]
+    parts: Vec<usize>,
 }
 
 /// A file as it was when read.
@@ -110,7 +121,13 @@ fn settings(options: &Options) -> String {
 enum Found {
     Nothing,
     Same(Entry),
-    Grown(Entry, Resume),
+    Grown(Entry, Resume, Vec<Kept>),
+}
+
+/// A data file of an entry that stays as it is.
+struct Kept {
+    file: String,
+    rows: usize,
 }
 
 /// How one input is read.
@@ -118,7 +135,14 @@ enum Step {
     /// Parsed in full; cached when it has an identity.
     Parse(Option<Identity>),
     Cached(Input, Vec<Message>),
-    Grown(Identity, (Input, Vec<Message>), Resume),
+    Grown(Identity, (Input, Vec<Message>), Resume, Vec<Kept>),
+}
+
+/// What to write for an input that was parsed, in whole or in part.
+struct Store {
+    key: Key,
+    /// The entry's data files that hold its first rows.
+    kept: Vec<Kept>,
 }
 
 /// Reads every file as `ingest::read_all` does, taking what it can from
@@ -147,8 +171,8 @@ pub fn read_all(dir: &Path, files: Vec<PathBuf>, options: &Options) -> Ingested 
                 })
             };
             match (id, found) {
-                (Some(id), Found::Grown(entry, resume)) => match load(entry) {
-                    Some(earlier) => Step::Grown(id, earlier, resume),
+                (Some(id), Found::Grown(entry, resume, kept)) => match load(entry) {
+                    Some(earlier) => Step::Grown(id, earlier, resume, kept),
                     None => Step::Parse(Some(id)),
                 },
                 (id, Found::Same(entry)) => match load(entry) {
@@ -159,7 +183,7 @@ pub fn read_all(dir: &Path, files: Vec<PathBuf>, options: &Options) -> Ingested 
             }
         })
         .collect();
-    let reads: Vec<(Input, Vec<Message>, Option<Key>)> = steps
+    let reads: Vec<(Input, Vec<Message>, Option<Store>)> = steps
         .into_par_iter()
         .zip(files)
         .enumerate()
@@ -186,51 +210,95 @@ fn look_up(dir: &Path, path: &Path, settings: &str) -> (Option<Identity>, Found)
         } else if key.file == id {
             Some(Found::Same(entry))
         } else {
-            let grown = key.resume.filter(|_| key.file.grew_into(&id, path));
-            grown.map(|resume| Found::Grown(entry, resume))
+            let resume = key.resume.filter(|_| key.file.grew_into(&id, path))?;
+            // The files holding exactly the rows before the last block stay.
+            let mut kept = Vec::new();
+            let mut rows = 0;
+            for (file, &n) in entry.files().zip(&key.parts) {
+                if rows as u64 == resume.kept {
+                    break;
+                }
+                kept.push(Kept {
+                    file: file.to_string(),
+                    rows: n,
+                });
+                rows += n;
+            }
+            if rows as u64 != resume.kept || kept.len() + 2 > MAX_PARTS {
+                kept.clear();
+            }
+            Some(Found::Grown(entry, resume, kept))
         }
     });
     (Some(id), found.unwrap_or(Found::Nothing))
 }
 
-/// Reads one input; with the key to store it under, unless it came from
-/// the cache unchanged or is not to be cached.
+/// Reads one input; with what to store, unless it came from the cache
+/// unchanged or is not to be cached.
 fn read(
     step: Step,
     path: PathBuf,
     source: u32,
     options: &Options,
     settings: &str,
-) -> (Input, Vec<Message>, Option<Key>) {
-    let (id, (input, rows, resume)) = match step {
+) -> (Input, Vec<Message>, Option<Store>) {
+    let (id, (input, rows, resume), kept) = match step {
         Step::Cached(input, rows) => return (input, rows, None),
-        Step::Grown(id, earlier, resume) => {
-            let read = ingest::read_grown(path.clone(), source, earlier, &resume, &options.progress)
-                .unwrap_or_else(|_| ingest::read_one(path, source, options));
-            (Some(id), read)
+        Step::Grown(id, earlier, resume, kept) => {
+            match ingest::read_grown(path.clone(), source, earlier, &resume, &options.progress) {
+                Ok(read) => (Some(id), read, kept),
+                Err(_) => (Some(id), ingest::read_one(path, source, options), Vec::new()),
+            }
         }
-        Step::Parse(id) => (id, ingest::read_one(path, source, options)),
+        Step::Parse(id) => (id, ingest::read_one(path, source, options), Vec::new()),
     };
     let cacheable = input.problem.is_none() && input.format != Some(Format::Icalendar);
-    let key = id.filter(|_| cacheable).map(|file| Key {
-        commlens: env!("CARGO_PKG_VERSION").to_string(),
-        settings: settings.to_string(),
-        file,
-        resume,
+    let store = id.filter(|_| cacheable).map(|file| Store {
+        key: Key {
+            commlens: env!("CARGO_PKG_VERSION").to_string(),
+            settings: settings.to_string(),
+            file,
+            resume,
+            parts: Vec::new(),
+        },
+        kept,
     });
-    (input, rows, key)
+    (input, rows, store)
 }
 
-/// Writes the entries of the inputs that were parsed.
-fn store(dir: &Path, reads: &[(Input, Vec<Message>, Option<Key>)]) -> anyhow::Result<()> {
-    if reads.iter().all(|(_, _, key)| key.is_none()) {
+/// Writes the entries of the inputs that were parsed: the data files kept,
+/// then the new rows up to the last block, then the last block's (a
+/// mailbox's next append parses it again).
+fn store(dir: &Path, reads: &[(Input, Vec<Message>, Option<Store>)]) -> anyhow::Result<()> {
+    if reads.iter().all(|(_, _, store)| store.is_none()) {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
-    for (input, rows, key) in reads {
-        if let Some(key) = key {
-            dataset::write_input(dir, input, rows, Some(serde_json::to_value(key)?))?;
+    for (input, rows, store) in reads {
+        let Some(Store { key, kept }) = store else {
+            continue;
+        };
+        let old: usize = kept.iter().map(|k| k.rows).sum();
+        let new = &rows[old.min(rows.len())..];
+        let last_block = key.resume.as_ref().map_or(rows.len(), |r| r.kept as usize);
+        let (before, last) = new.split_at(last_block.saturating_sub(old).min(new.len()));
+        let mut parts: Vec<Part> = kept
+            .iter()
+            .map(|k| Part::Kept {
+                file: k.file.clone(),
+                rows: k.rows,
+            })
+            .collect();
+        let mut key = key.clone();
+        key.parts = kept.iter().map(|k| k.rows).collect();
+        for rows in [before, last] {
+            // An input without rows still has its one (empty) data file.
+            if !rows.is_empty() || parts.is_empty() {
+                parts.push(Part::New(rows));
+                key.parts.push(rows.len());
+            }
         }
+        dataset::write_input(dir, input, &parts, Some(serde_json::to_value(key)?))?;
     }
     Ok(())
 }

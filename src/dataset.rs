@@ -9,7 +9,9 @@
 //!   kept, excluded by reason, skipped with reason and place, suspicious
 //!   `From ` lines, problem) and the name of its data file;
 //! - `NAME.GEN.parquet`, its rows: every field of `Message`, with `source`
-//!   (the path as given) and `row` (read order in the file).
+//!   (the path as given) and `row` (read order in the file). The cache's
+//!   entries (see `cache`) may have further data files (`more`), whose rows
+//!   follow; a dataset written by `ingest` has one.
 //!
 //! The manifest is written last, and a new data file never overwrites the
 //! one a manifest names: an input is in the dataset exactly when its
@@ -42,6 +44,9 @@ struct Manifest {
     source: String,
     /// The Parquet file with its rows, in the dataset folder.
     data: String,
+    /// Further data files, whose rows follow those of `data` in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    more: Vec<String>,
     format: Option<Format>,
     messages_read: u64,
     messages_kept: u64,
@@ -71,16 +76,24 @@ pub fn write(dataset: &Path, ingested: &Ingested) -> Result<Vec<PathBuf>> {
         // Messages are in read order: each input's rows follow the previous.
         let (own, rest) = rows.split_at(input.kept as usize);
         rows = rest;
-        written.push(write_input(dataset, input, own, None)?);
+        written.push(write_input(dataset, input, &[Part::New(own)], None)?);
     }
     Ok(written)
 }
 
-/// Writes one input's manifest, with `cache_key`, and rows into `dataset`.
+/// Some of an input's rows, in read order: new ones to write, or a data
+/// file its entry already has.
+pub(crate) enum Part<'a> {
+    New(&'a [Message]),
+    Kept { file: String, rows: usize },
+}
+
+/// Writes one input's manifest, with `cache_key`, and its rows, the
+/// `parts` in order, into `dataset`.
 pub(crate) fn write_input(
     dataset: &Path,
     input: &Input,
-    messages: &[Message],
+    parts: &[Part],
     cache_key: Option<serde_json::Value>,
 ) -> Result<PathBuf> {
     let source = input.path.to_string_lossy().into_owned();
@@ -88,31 +101,27 @@ pub(crate) fn write_input(
     let manifest_path = dataset.join(format!("{name}.json"));
     let previous = read_manifest(&manifest_path).ok();
 
-    let mut frame = to_frame(&source, messages)?;
-    let mut bytes = Vec::new();
-    // A cache entry is read back on every run: LZ4 decodes faster than the
-    // default zstd, for a larger file.
-    let compression = match cache_key {
-        Some(_) => ParquetCompression::Lz4Raw,
-        None => ParquetCompression::default(),
-    };
-    ParquetWriter::new(&mut bytes)
-        .with_compression(compression)
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
-            ("commlens.schema_version".into(), SCHEMA_VERSION.to_string()),
-            ("commlens.source".into(), source.clone()),
-        ])))
-        .finish(&mut frame)?;
-    // A name no manifest uses yet: the current one stays valid until the
-    // new manifest replaces it.
-    let generation = format!("{:x}", fnv1a(&bytes));
-    let data = format!("{name}.{generation}.parquet");
-    write_atomically(&dataset.join(&data), &bytes)?;
-
+    let mut files = Vec::with_capacity(parts.len());
+    let mut first_row = 0;
+    for part in parts {
+        let (file, rows) = match part {
+            Part::Kept { file, rows } => (file.clone(), *rows),
+            Part::New(messages) => (
+                write_rows(dataset, &name, &source, first_row, messages, cache_key.is_some())?,
+                messages.len(),
+            ),
+        };
+        files.push(file);
+        first_row += rows;
+    }
+    let mut files = files.into_iter();
+    let data = files.next().context("an input with no data file")?;
+    let more: Vec<String> = files.collect();
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         source,
-        data: data.clone(),
+        data,
+        more,
         format: input.format,
         messages_read: input.read,
         messages_kept: input.kept,
@@ -132,12 +141,46 @@ pub(crate) fn write_input(
     let mut line = serde_json::to_string(&manifest)?;
     line.push('\n');
     write_atomically(&manifest_path, line.as_bytes())?;
-    if let Some(previous) = previous
-        && previous.data != data
-    {
-        std::fs::remove_file(dataset.join(&previous.data)).ok();
+    if let Some(previous) = previous {
+        for file in previous.files() {
+            if !manifest.files().any(|f| f == file) {
+                std::fs::remove_file(dataset.join(file)).ok();
+            }
+        }
     }
     Ok(manifest_path)
+}
+
+/// Writes rows as a data file of input `name`, its first row numbered
+/// `first_row`; gives the file's name.
+fn write_rows(
+    dataset: &Path,
+    name: &str,
+    source: &str,
+    first_row: usize,
+    messages: &[Message],
+    cached: bool,
+) -> Result<String> {
+    let mut frame = to_frame(source, first_row, messages)?;
+    let mut bytes = Vec::new();
+    // A cache entry is read back on every run: LZ4 decodes faster than the
+    // default zstd, for a larger file.
+    let compression = match cached {
+        true => ParquetCompression::Lz4Raw,
+        false => ParquetCompression::default(),
+    };
+    ParquetWriter::new(&mut bytes)
+        .with_compression(compression)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
+            ("commlens.schema_version".into(), SCHEMA_VERSION.to_string()),
+            ("commlens.source".into(), source.to_string()),
+        ])))
+        .finish(&mut frame)?;
+    // A name no manifest uses yet (or one whose rows are these): the
+    // current manifest stays valid until the new one replaces it.
+    let file = format!("{name}.{:x}.parquet", fnv1a(&bytes));
+    write_atomically(&dataset.join(&file), &bytes)?;
+    Ok(file)
 }
 
 /// Reads a dataset back: the inputs sorted by path, their rows in read
@@ -188,19 +231,28 @@ impl Entry {
         self.0.cache_key.as_ref()
     }
 
+    /// The entry's data files, in the order of their rows.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &str> {
+        self.0.files()
+    }
+
     /// The input's accounting and rows, as input number `source`.
     pub(crate) fn load(self, dataset: &Path, source: u32) -> Result<(Input, Vec<Message>)> {
         let manifest = self.0;
-        let data = dataset.join(&manifest.data);
-        let file = std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
-        let frame = ParquetReader::new(file)
-            .finish()
-            .map_err(|e| anyhow!("{}: not readable Parquet: {e}", data.display()))?;
-        let rows = from_frame(&frame, source).with_context(|| data.display().to_string())?;
+        let mut rows = Vec::with_capacity(usize::try_from(manifest.messages_kept).unwrap_or(0));
+        for file in manifest.files() {
+            let data = dataset.join(file);
+            let file =
+                std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
+            let frame = ParquetReader::new(file)
+                .finish()
+                .map_err(|e| anyhow!("{}: not readable Parquet: {e}", data.display()))?;
+            rows.extend(from_frame(&frame, source).with_context(|| data.display().to_string())?);
+        }
         if rows.len() as u64 != manifest.messages_kept {
             bail!(
                 "{}: {} rows, but its manifest says {}; ingest the input again",
-                data.display(),
+                dataset.join(&manifest.data).display(),
                 rows.len(),
                 manifest.messages_kept
             );
@@ -231,6 +283,12 @@ impl Entry {
     }
 }
 
+impl Manifest {
+    fn files(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.data.as_str()).chain(self.more.iter().map(String::as_str))
+    }
+}
+
 fn read_manifest(path: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let manifest: Manifest =
@@ -246,7 +304,7 @@ fn read_manifest(path: &Path) -> Result<Manifest> {
 }
 
 /// The rows of one input, every field of `Message`.
-fn to_frame(source: &str, messages: &[Message]) -> PolarsResult<DataFrame> {
+fn to_frame(source: &str, first_row: usize, messages: &[Message]) -> PolarsResult<DataFrame> {
     let n = messages.len();
     let strings =
         |f: fn(&Message) -> &str| Column::new("".into(), messages.iter().map(f).collect::<Vec<_>>());
@@ -261,7 +319,13 @@ fn to_frame(source: &str, messages: &[Message]) -> PolarsResult<DataFrame> {
     };
     let columns = [
         ("source", Column::new("".into(), vec![source; n])),
-        ("row", Column::new("".into(), (0..n as i64).collect::<Vec<_>>())),
+        (
+            "row",
+            Column::new(
+                "".into(),
+                (first_row as i64..(first_row + n) as i64).collect::<Vec<_>>(),
+            ),
+        ),
         ("kind", strings(|m| kind_name(m.kind))),
         ("channel", strings(|m| m.channel.as_ref())),
         ("conversation", optional(|m| m.conversation.as_deref())),

@@ -139,7 +139,11 @@ fn an_unchanged_rerun_reads_the_cache_and_rewrites_nothing() {
     fs::write(&inbox, &text).unwrap();
     let first = setup.check(&[&inbox], &[]);
     let files = setup.cache_files();
-    assert_eq!(files.len(), 2, "a manifest and its rows: {files:?}");
+    assert_eq!(
+        files.len(),
+        3,
+        "a manifest, the rows before the last block, the last block's: {files:?}"
+    );
     let second = setup.check(&[&inbox], &[]);
     assert_eq!(first.summary_text(), second.summary_text());
     assert_eq!(
@@ -207,6 +211,78 @@ fn an_appended_mailbox_keeps_the_cached_rows_before_its_last_block() {
     assert_eq!(from_line_dates(&cached), from_line_dates(&before));
     assert_eq!(from_line_dates(&full), from_line_dates(&before) + 1);
     assert_eq!(cached["messages_read"], 3000);
+}
+
+/// The data files the entry of `inbox.mbox` names, in order.
+fn data_files(setup: &Setup) -> Vec<String> {
+    let (manifest, _) = setup
+        .cache_files()
+        .into_iter()
+        .find(|(p, _)| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(manifest).unwrap()).unwrap();
+    let more = manifest["more"].as_array().cloned().unwrap_or_default();
+    std::iter::once(&manifest["data"])
+        .chain(&more)
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_append_writes_the_appended_rows_not_the_entry_again() {
+    let setup = Setup::new();
+    // About 950 messages make a 4 MiB block.
+    let (text, starts) = mailbox(0..12_000);
+    let inbox = setup.path("inbox.mbox");
+    fs::write(&inbox, &text[..starts[3000]]).unwrap();
+    setup.check(&[&inbox], &[]);
+    let first = data_files(&setup);
+    assert_eq!(first.len(), 2, "the rows before the last block, the last block's");
+    let modified = |file: &str| {
+        fs::metadata(setup.cache().join(file))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let written = modified(&first[0]);
+
+    append(&inbox, &text.as_bytes()[starts[3000]..starts[5000]]);
+    setup.check(&[&inbox], &[]);
+    let second = data_files(&setup);
+    assert_eq!(second.len(), 3, "{second:?}");
+    assert_eq!(second[0], first[0], "the rows before the last block stay");
+    assert_eq!(modified(&second[0]), written, "and are not written again");
+    assert!(
+        !setup.cache().join(&first[1]).exists(),
+        "the old last block is gone"
+    );
+
+    // A small append: only the last block changes.
+    append(&inbox, &text.as_bytes()[starts[5000]..starts[5010]]);
+    setup.check(&[&inbox], &[]);
+    let third = data_files(&setup);
+    assert_eq!(third[..2], second[..2]);
+    assert_eq!(third.len(), 3);
+
+    // Night after night: the entry is rewritten whole before its files
+    // pile up, and every summary stays that of a full parse.
+    let (mut at, mut counts) = (5010, vec![third.len()]);
+    while at < 12_000 {
+        let next = (at + 1000).min(12_000);
+        let end = starts.get(next).copied().unwrap_or(text.len());
+        append(&inbox, &text.as_bytes()[starts[at]..end]);
+        at = next;
+        setup.check(&[&inbox], &[]);
+        let files = data_files(&setup);
+        assert_eq!(setup.cache_files().len(), files.len() + 1, "no stale data file");
+        counts.push(files.len());
+    }
+    assert!(counts.iter().all(|&n| n <= 8), "{counts:?}");
+    assert!(
+        counts.windows(2).any(|w| w[1] < w[0]),
+        "rewritten whole once: {counts:?}"
+    );
+    assert_eq!(setup.check(&[&inbox], &[]).summary()["messages_read"], 12_000);
 }
 
 #[test]
