@@ -270,6 +270,15 @@ fn business_hours(
                 origins.of("holidays")
             );
         }
+        // A person's own hours change the default ones: without those, they
+        // would be dropped without a word.
+        let people = file.map_or(&[][..], |f| &f.people);
+        if let Some((key, _, at)) = people.iter().find_map(|p| p.hours.first()) {
+            bail!(
+                "{at}: {key} needs the default working hours too \
+                 (work_hours = \"09:00-17:30\" at the top, or --work-hours)"
+            );
+        }
         return Ok(None);
     };
     let (open_min, close_min) = business_hours::parse_work_hours(work_hours)

@@ -492,4 +492,11 @@ fn a_person_of_the_configuration_answers_by_their_own_working_hours() {
         err.contains("commlens.toml:4: people.\"Bob\": work_hours [\"late\"]"),
         "{err}"
     );
+    // A person's hours without the office's would change nothing: refused.
+    let (code, err) = run("[people.Bob]\ntz = \"America/New_York\"\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("commlens.toml:2: people.\"Bob\": tz needs the default working hours too"),
+        "{err}"
+    );
 }
