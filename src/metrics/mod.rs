@@ -150,18 +150,76 @@ pub fn compute(
     settings: &Settings,
 ) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
+    // Each step below is two strands that share nothing: on two cores they
+    // run side by side.
+    let (frame, live) = rayon::join(
+        || frame::messages(messages, threads, &settings.scope, settings.tz),
+        || {
+            sessions::live(
+                messages,
+                &threads.conversation,
+                &settings.scope,
+                settings.sync_threshold_ms,
+            )
+        },
+    );
+    let frame = frame?;
     // Materialized once: every figure below reads it.
     let pairs = responses::pairs(&frame)?.collect()?.lazy();
-    let live = sessions::live(
-        messages,
-        &threads.conversation,
-        &settings.scope,
-        settings.sync_threshold_ms,
+    let pair_class = pair_classes(&pairs, messages.len())?;
+    let (by_group, by_thread) = rayon::join(
+        || by_group(&frame, &pairs, live, settings),
+        || by_thread(messages, threads, &settings.scope, &pair_class, sync_s),
     );
-    let flagged = sessions::with_live_flags(&frame, live)?;
+    let (groups, by_thread) = (by_group?, by_thread?);
+    let classes = responses::class_counts(&pairs)?;
+    let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
+    Ok(Metrics {
+        threads: groups.threads,
+        follow_ups: class(Class::FollowUp),
+        clock_skew: class(Class::ClockSkew),
+        unclassified: class(Class::Unclassified),
+        automated_pairs: class(Class::Automated),
+        buckets: buckets(&groups.response_times_s),
+        first_response_time_s: by_thread.first_response_time_s,
+        first_response_by_channel: by_thread.first_response_by_channel,
+        overall: groups.overall,
+        turns: by_thread.turns,
+        turns_by_channel: by_thread.turns_by_channel,
+        by_channel: groups.by_channel,
+        by_week: groups.by_week,
+        by_person: groups.by_person,
+        direction: groups.direction,
+        response_times_s: groups.response_times_s,
+        activity: groups.activity,
+        sync_time: sync_time::compute(events, &settings.scope),
+        business_hours: groups.business_hours,
+    })
+}
 
-    let respond = |key| responses::stats_by(&pairs, key, sync_s);
+/// The figures of the frame's groupings: overall, by channel, week and
+/// person, mine, activity, business hours.
+struct Groups {
+    threads: u64,
+    overall: Group,
+    by_channel: BTreeMap<String, Group>,
+    by_week: BTreeMap<String, Group>,
+    by_person: BTreeMap<String, Person>,
+    direction: Option<Direction>,
+    response_times_s: Vec<f64>,
+    activity: [[u64; 24]; 7],
+    business_hours: Option<BusinessFigures>,
+}
+
+fn by_group(
+    frame: &DataFrame,
+    pairs: &LazyFrame,
+    live: Vec<bool>,
+    settings: &Settings,
+) -> PolarsResult<Groups> {
+    let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
+    let flagged = sessions::with_live_flags(frame, live)?;
+    let respond = |key| responses::stats_by(pairs, key, sync_s);
     let talk = |key| sessions::stats_by(&flagged, key);
     let overall = Group {
         responses: respond(None)?.remove("").unwrap_or_default(),
@@ -177,7 +235,6 @@ pub fn compute(
         respond(Some("p_sender"))?,
         talk(Some("sender"))?,
     );
-
     let direction = if settings.scope.me.is_empty() {
         None
     } else {
@@ -187,12 +244,41 @@ pub fn compute(
             answered_me: mine("p_from_me")?.remove("").unwrap_or_default(),
         })
     };
+    let business_hours = settings
+        .business_hours
+        .as_ref()
+        .map(|hours| business_hours::figures::compute(frame, pairs, hours, sync_s))
+        .transpose()?;
+    Ok(Groups {
+        threads: count_threads(frame)?,
+        overall,
+        by_channel,
+        by_week,
+        by_person,
+        direction,
+        response_times_s: responses::times(pairs, lit(true))?,
+        activity: activity(frame)?,
+        business_hours,
+    })
+}
 
-    let classes = responses::class_counts(&pairs)?;
-    let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
+/// The figures that follow threads message by message: first responses
+/// and turns.
+struct ByThread {
+    first_response_time_s: Distribution,
+    first_response_by_channel: BTreeMap<String, Distribution>,
+    turns: Turns,
+    turns_by_channel: BTreeMap<String, Turns>,
+}
 
-    let pair_class = pair_classes(&pairs, messages.len())?;
-    let firsts = first_response::times(messages, threads, &settings.scope, &pair_class);
+fn by_thread(
+    messages: &[Message],
+    threads: &Threads,
+    scope: &Scope,
+    pair_class: &[Option<Class>],
+    sync_s: f64,
+) -> PolarsResult<ByThread> {
+    let firsts = first_response::times(messages, threads, scope, pair_class);
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
     let mut first_by_channel: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (channel, s) in firsts {
@@ -201,38 +287,15 @@ pub fn compute(
     let distribution = |values: &[f64]| -> PolarsResult<Distribution> {
         Ok(responses::summarize_values(values, sync_s)?.response_time_s)
     };
-
-    let response_times_s = responses::times(&pairs, lit(true))?;
-    let (turns, turns_by_channel) = turns_of(messages, threads, &settings.scope, &pair_class);
-    let activity = activity(&frame)?;
-    let business_hours = settings
-        .business_hours
-        .as_ref()
-        .map(|hours| business_hours::figures::compute(&frame, &pairs, hours, sync_s))
-        .transpose()?;
-    Ok(Metrics {
-        threads: count_threads(&frame)?,
-        follow_ups: class(Class::FollowUp),
-        clock_skew: class(Class::ClockSkew),
-        unclassified: class(Class::Unclassified),
-        automated_pairs: class(Class::Automated),
-        buckets: buckets(&response_times_s),
+    let (turns, turns_by_channel) = turns_of(messages, threads, scope, pair_class);
+    Ok(ByThread {
         first_response_time_s: distribution(&first_values)?,
         first_response_by_channel: first_by_channel
             .iter()
             .map(|(c, v)| Ok((c.clone(), distribution(v)?)))
             .collect::<PolarsResult<_>>()?,
-        overall,
         turns,
         turns_by_channel,
-        by_channel,
-        by_week,
-        by_person,
-        direction,
-        response_times_s,
-        activity,
-        sync_time: sync_time::compute(events, &settings.scope),
-        business_hours,
     })
 }
 

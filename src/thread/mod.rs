@@ -35,9 +35,16 @@ pub struct Threads {
 
 /// Links every message to its parent and conversation.
 pub fn link(messages: &[Message]) -> Threads {
-    let ids = Ids::index(messages);
-    let (components, (parent, link)) =
-        rayon::join(|| email_components(messages, &ids), || parents(messages, &ids));
+    // Three strands that share nothing until the components are joined:
+    // on two cores they run side by side.
+    let ((id_links, (parent, link)), subject_links) = rayon::join(
+        || {
+            let ids = Ids::index(messages);
+            rayon::join(|| id_links(messages, &ids), || parents(messages, &ids))
+        },
+        || subject_links(messages),
+    );
+    let components = components(messages.len(), id_links, &subject_links);
     let (conversation, names) = conversations(messages, components);
     Threads {
         conversation,
@@ -86,22 +93,31 @@ impl<'a> Ids<'a> {
     }
 }
 
-/// Union-find root of each message over id links and subject joins.
-fn email_components(messages: &[Message], ids: &Ids) -> Vec<usize> {
-    let mut sets = UnionFind::new(messages.len());
-    // Ids that name no message in the data still link those naming them.
+/// Mail linked by ids: pairs of nodes to join, where nodes past the
+/// messages are ids that name no message in the data (they still link
+/// those naming them); and how many of those there are.
+fn id_links(messages: &[Message], ids: &Ids) -> (Vec<(usize, usize)>, usize) {
+    let mut links = Vec::new();
     let mut ghosts: HashMap<&str, usize> = HashMap::new();
     for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.kind == Kind::Email) {
         let linked = m.parent_id.as_deref().into_iter().chain(m.references.iter());
         for id in linked {
             let node = match ids.mail.get(id) {
                 Some(&message) => message as usize,
-                None => *ghosts.entry(id).or_insert_with(|| sets.add()),
+                None => {
+                    let next = messages.len() + ghosts.len();
+                    *ghosts.entry(id).or_insert(next)
+                }
             };
-            sets.union(i, node);
+            links.push((i, node));
         }
     }
+    (links, ghosts.len())
+}
 
+/// Mail that names no id joined to the latest earlier mail of its subject
+/// within `SUBJECT_WINDOW`.
+fn subject_links(messages: &[Message]) -> Vec<(usize, usize)> {
     let mut timed: Vec<(Millis, usize)> = messages
         .iter()
         .enumerate()
@@ -109,6 +125,7 @@ fn email_components(messages: &[Message], ids: &Ids) -> Vec<usize> {
         .filter_map(|(i, m)| Some((m.timestamp?, i)))
         .collect();
     timed.sort_unstable();
+    let mut links = Vec::new();
     let mut latest: HashMap<&str, (Millis, usize)> = HashMap::with_capacity(timed.len());
     for (t, i) in timed {
         let m = &messages[i];
@@ -116,11 +133,24 @@ fn email_components(messages: &[Message], ids: &Ids) -> Vec<usize> {
             && let Some(&(earlier, j)) = latest.get(m.subject_key.as_str())
             && t - earlier <= SUBJECT_WINDOW
         {
-            sets.union(i, j);
+            links.push((i, j));
         }
         latest.insert(&m.subject_key, (t, i));
     }
-    (0..messages.len()).map(|i| sets.find(i)).collect()
+    links
+}
+
+/// Union-find root of each message over id links and subject joins.
+fn components(
+    n: usize,
+    (id_links, ghosts): (Vec<(usize, usize)>, usize),
+    subject_links: &[(usize, usize)],
+) -> Vec<usize> {
+    let mut sets = UnionFind::new(n + ghosts);
+    for &(a, b) in id_links.iter().chain(subject_links) {
+        sets.union(a, b);
+    }
+    (0..n).map(|i| sets.find(i)).collect()
 }
 
 /// Dense conversation numbers, in order of first appearance, with names.
@@ -193,12 +223,6 @@ impl UnionFind {
             parent: (0..n).collect(),
             size: vec![1; n],
         }
-    }
-
-    fn add(&mut self) -> usize {
-        self.parent.push(self.parent.len());
-        self.size.push(1);
-        self.parent.len() - 1
     }
 
     fn find(&mut self, mut x: usize) -> usize {
