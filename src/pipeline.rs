@@ -52,15 +52,20 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .iter()
         .map(|i| i.path.display().to_string())
         .collect();
-    let formats = config.outputs.tables();
-    let tables = if formats.is_empty() {
-        Vec::new()
-    } else {
-        metrics::tables(&table.messages, &threads, &sources, &settings, &formats)?
-    };
     let summary = report::Summary::new(config, &settings, &ingested, &table, metrics, previous);
     let staging = lock.stage(&config.periods.current.name)?;
-    let written = report::write(&summary, &charts, tables, config.outputs, staging.dir())?;
+    let mut written = report::write(&summary, &charts, config.outputs, staging.dir())?;
+    let formats = config.outputs.tables();
+    if !formats.is_empty() {
+        written.extend(metrics::write_tables(
+            &table.messages,
+            &threads,
+            &sources,
+            &settings,
+            &formats,
+            staging.dir(),
+        )?);
+    }
     let folder = staging.publish()?;
     let written: Vec<PathBuf> = written
         .iter()

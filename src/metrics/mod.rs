@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
 pub use frame::Scope;
 pub use sync_time::{Hours, SyncTime};
-pub use tables::{TableFormat, tables};
+pub use tables::{TableFormat, write_tables};
 pub use turns::Turns;
 
 /// What the figures are computed with.

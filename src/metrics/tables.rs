@@ -9,8 +9,13 @@ use crate::model::{DateSource, Message, rfc3339};
 use crate::thread::{Link, Threads};
 use polars::prelude::*;
 use polars_io::SerWriter;
-use polars_io::csv::write::CsvWriter;
-use polars_io::parquet::write::ParquetWriter;
+use polars_io::csv::write::{self as csv, CsvWriter};
+use polars_io::parquet::write::{self as parquet, ParquetWriter};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// How the tables are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,41 +24,152 @@ pub enum TableFormat {
     Parquet,
 }
 
-/// `messages.EXT` and `responses.EXT`, encoded in each of `formats`.
-/// `sources` names the input files by index.
-pub fn tables(
+/// Rows of the message table encoded at a time: its copy of the strings
+/// then never holds every message of a multi-GB mailbox at once.
+const SLICE_ROWS: usize = 16_384;
+
+/// Writes `messages.EXT` and `responses.EXT` into `dir` in each of
+/// `formats`; returns the paths written. `sources` names the input files
+/// by index.
+pub fn write_tables(
     messages: &[Message],
     threads: &Threads,
     sources: &[String],
     settings: &super::Settings,
     formats: &[TableFormat],
-) -> PolarsResult<Vec<(String, Vec<u8>)>> {
-    let mut named = [
-        ("messages", message_table(messages, threads, sources)?),
-        ("responses", response_table(messages, threads, settings)?),
-    ];
-    let mut files = Vec::new();
-    for format in formats {
-        for (name, table) in &mut named {
-            let mut bytes = Vec::new();
-            let extension = match format {
-                TableFormat::Csv => {
-                    CsvWriter::new(&mut bytes).finish(table)?;
-                    "csv"
-                }
-                TableFormat::Parquet => {
-                    ParquetWriter::new(&mut bytes).finish(table)?;
-                    "parquet"
-                }
-            };
-            files.push((format!("{name}.{extension}"), bytes));
-        }
-    }
-    Ok(files)
+    dir: &Path,
+) -> PolarsResult<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let mut slices = (0..messages.len().max(1)).step_by(SLICE_ROWS).map(|start| {
+        let rows = start..(start + SLICE_ROWS).min(messages.len());
+        message_table(messages, threads, sources, rows)
+    });
+    written.extend(write_table(dir, "messages", formats, &mut slices)?);
+    let mut slices = response_table(messages, threads, settings)?;
+    written.extend(write_table(dir, "responses", formats, &mut slices)?);
+    Ok(written)
 }
 
-/// One row a kept message, every column of METRICS.md section 1.
-fn message_table(messages: &[Message], threads: &Threads, sources: &[String]) -> PolarsResult<DataFrame> {
+/// Writes the row slices of one table in every format at once; the first
+/// slice gives the schema (an empty table still has its columns).
+fn write_table(
+    dir: &Path,
+    name: &str,
+    formats: &[TableFormat],
+    slices: &mut dyn Iterator<Item = PolarsResult<DataFrame>>,
+) -> PolarsResult<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = formats
+        .iter()
+        .map(|format| dir.join(format!("{name}.{}", format.extension())))
+        .collect();
+    let mut writers: Option<Vec<TableWriter>> = None;
+    for slice in slices {
+        let slice = slice?;
+        let writers = match &mut writers {
+            Some(writers) => writers,
+            None => writers.insert(
+                formats
+                    .iter()
+                    .zip(&paths)
+                    .map(|(format, path)| TableWriter::create(*format, path, slice.schema()))
+                    .collect::<PolarsResult<_>>()?,
+            ),
+        };
+        for writer in writers {
+            writer.write(&slice)?;
+        }
+    }
+    for writer in writers.into_iter().flatten() {
+        writer.finish()?;
+    }
+    Ok(paths)
+}
+
+impl TableFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// A table file being written a slice of rows at a time.
+enum TableWriter {
+    /// Unbuffered: the CSV writer encodes a slice before writing it.
+    Csv(csv::BatchedWriter<File>),
+    /// The Parquet writer writes its metadata a few bytes at a time.
+    Parquet(Box<parquet::BatchedWriter<Buffered>>, Buffered),
+}
+
+impl TableWriter {
+    fn create(format: TableFormat, path: &Path, schema: &Schema) -> PolarsResult<TableWriter> {
+        let file = File::create(path)
+            .map_err(|e| polars_err!(ComputeError: "{}: cannot write: {e}", path.display()))?;
+        Ok(match format {
+            TableFormat::Csv => TableWriter::Csv(CsvWriter::new(file).batched(schema)?),
+            TableFormat::Parquet => {
+                let buffered = Buffered(Arc::new(Mutex::new(BufWriter::new(file))));
+                let writer = ParquetWriter::new(buffered.clone()).batched(schema)?;
+                TableWriter::Parquet(Box::new(writer), buffered)
+            }
+        })
+    }
+
+    fn write(&mut self, slice: &DataFrame) -> PolarsResult<()> {
+        match self {
+            TableWriter::Csv(writer) => writer.write_batch(slice),
+            TableWriter::Parquet(writer, _) => writer.write_batch(slice),
+        }
+    }
+
+    fn finish(self) -> PolarsResult<()> {
+        match self {
+            TableWriter::Csv(mut writer) => writer.finish(),
+            TableWriter::Parquet(writer, mut buffered) => {
+                writer.finish()?;
+                Ok(buffered.flush()?)
+            }
+        }
+    }
+}
+
+/// A buffered file shared with the writer that owns it, so that its last
+/// flush, and that flush's error, are ours rather than a silent drop's.
+#[derive(Clone)]
+struct Buffered(Arc<Mutex<BufWriter<File>>>);
+
+impl Buffered {
+    fn file(&self) -> std::io::Result<std::sync::MutexGuard<'_, BufWriter<File>>> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("a table writer failed"))
+    }
+}
+
+impl Write for Buffered {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
+/// One row a kept message of `rows`, every column of METRICS.md section 1.
+fn message_table(
+    messages: &[Message],
+    threads: &Threads,
+    sources: &[String],
+    rows: Range<usize>,
+) -> PolarsResult<DataFrame> {
+    let (n, conversation, link) = (
+        rows.len(),
+        &threads.conversation[rows.clone()],
+        &threads.link[rows.clone()],
+    );
+    let messages = &messages[rows];
     let strings = |f: &dyn Fn(&Message) -> String| messages.iter().map(f).collect::<Vec<_>>();
     let optional = |f: &dyn Fn(&Message) -> Option<String>| messages.iter().map(f).collect::<Vec<_>>();
     let columns = vec![
@@ -61,8 +177,7 @@ fn message_table(messages: &[Message], threads: &Threads, sources: &[String]) ->
         Column::new("channel".into(), strings(&|m| m.channel.to_string())),
         Column::new(
             "conversation".into(),
-            threads
-                .conversation
+            conversation
                 .iter()
                 .map(|&c| threads.names[c as usize].clone())
                 .collect::<Vec<_>>(),
@@ -71,9 +186,7 @@ fn message_table(messages: &[Message], threads: &Threads, sources: &[String]) ->
         Column::new("parent_id".into(), optional(&|m| m.parent_id.clone())),
         Column::new(
             "link".into(),
-            threads
-                .link
-                .iter()
+            link.iter()
                 .map(|l| {
                     l.map(|l| match l {
                         Link::Explicit => "explicit",
@@ -112,52 +225,24 @@ fn message_table(messages: &[Message], threads: &Threads, sources: &[String]) ->
             }),
         ),
     ];
-    DataFrame::new(messages.len(), columns)
+    DataFrame::new(n, columns)
 }
 
-/// One row a counted response: who answered whom, when, how fast.
+/// One row a counted response: who answered whom, when, how fast; in
+/// slices of rows, with their ids and conversations looked up per slice.
 fn response_table(
     messages: &[Message],
     threads: &Threads,
     settings: &super::Settings,
-) -> PolarsResult<DataFrame> {
+) -> PolarsResult<impl Iterator<Item = PolarsResult<DataFrame>>> {
     let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    let ids = DataFrame::new(
-        messages.len(),
-        vec![
-            Column::new("idx".into(), (0..messages.len() as u32).collect::<Vec<_>>()),
-            Column::new(
-                "message_id".into(),
-                messages
-                    .iter()
-                    .map(|m| m.message_id.as_deref())
-                    .collect::<Vec<_>>(),
-            ),
-        ],
-    )?;
-    let parent_ids = ids
-        .clone()
-        .lazy()
-        .select([col("idx").alias("p_idx"), col("message_id").alias("parent_id")]);
-    let mut table = responses::pairs(&frame)?
+    let table = responses::pairs(&frame)?
         .filter(Class::Response.is().and(col("counted")))
-        .join(
-            ids.lazy(),
-            [col("idx")],
-            [col("idx")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            parent_ids,
-            [col("parent")],
-            [col("p_idx")],
-            JoinArgs::new(JoinType::Left),
-        )
         .sort(["idx"], SortMultipleOptions::default())
         .select([
-            col("message_id"),
-            col("parent_id"),
+            col("idx"),
+            col("parent"),
             col("channel"),
             col("conversation"),
             col("sender").alias("responder"),
@@ -170,10 +255,117 @@ fn response_table(
             col("p_from_me").alias("answered_me"),
         ])
         .collect()?;
-    let names: Vec<&str> = columns::u64s(&table, "conversation")?
-        .into_iter()
-        .map(|c| threads.names[c as usize].as_str())
-        .collect();
-    table.with_column(Column::new("conversation".into(), names))?;
-    Ok(table)
+    let rows = table.height();
+    Ok((0..rows.max(1)).step_by(SLICE_ROWS).map(move |start| {
+        let mut slice = table.slice(start as i64, SLICE_ROWS);
+        let id = |name: &str| -> PolarsResult<Column> {
+            let ids: Vec<Option<&str>> = columns::u64s(&slice, name)?
+                .into_iter()
+                .map(|i| messages[i as usize].message_id.as_deref())
+                .collect();
+            Ok(Column::new(name.into(), ids))
+        };
+        let (message_id, parent_id) = (id("idx")?, id("parent")?);
+        let conversation: Vec<&str> = columns::u64s(&slice, "conversation")?
+            .into_iter()
+            .map(|c| threads.names[c as usize].as_str())
+            .collect();
+        slice.with_column(Column::new("conversation".into(), conversation))?;
+        let mut columns = vec![
+            message_id.with_name("message_id".into()),
+            parent_id.with_name("parent_id".into()),
+        ];
+        columns.extend(slice.columns().iter().skip(2).cloned());
+        DataFrame::new(slice.height(), columns)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+    use polars_io::SerReader;
+    use polars_io::parquet::read::ParquetReader;
+
+    /// A chat of `n` rows, two people taking turns a minute apart: every
+    /// row but the first answers the one before.
+    fn chat(n: usize) -> Vec<Message> {
+        (0..n)
+            .map(|i| {
+                let mut m = Message::new(0, Kind::Log, "chat");
+                m.conversation = Some("c".into());
+                m.message_id = Some(format!("m{i}"));
+                m.sender = ["ann", "bob"][i % 2].into();
+                m.timestamp = Some(i as i64 * 60_000);
+                m
+            })
+            .collect()
+    }
+
+    fn write(messages: &[Message], dir: &Path) -> Vec<PathBuf> {
+        let settings = super::super::Settings {
+            sync_threshold_ms: 300_000,
+            scope: super::super::Scope::default(),
+            tz: chrono_tz::UTC,
+            business_hours: None,
+        };
+        let threads = crate::thread::link(messages);
+        let formats = [TableFormat::Csv, TableFormat::Parquet];
+        write_tables(messages, &threads, &["chat.csv".into()], &settings, &formats, dir).unwrap()
+    }
+
+    #[test]
+    fn tables_written_in_slices_are_the_whole_tables() {
+        let n = 2 * SLICE_ROWS + 5;
+        let messages = chat(n);
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(&messages, dir.path());
+        assert_eq!(written.len(), 4);
+
+        // The CSV: one header, then every row in order, as one write of
+        // the whole table would give.
+        let threads = crate::thread::link(&messages);
+        let mut whole = message_table(&messages, &threads, &["chat.csv".into()], 0..n).unwrap();
+        let mut expected = Vec::new();
+        CsvWriter::new(&mut expected).finish(&mut whole).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("messages.csv")).unwrap(), expected);
+
+        let responses = std::fs::read_to_string(dir.path().join("responses.csv")).unwrap();
+        let lines: Vec<&str> = responses.lines().collect();
+        assert_eq!(lines.len(), n, "a header and a response per row but the first");
+        assert!(lines[0].starts_with("message_id,parent_id,channel,conversation,responder,requester"));
+        assert!(
+            lines[1].starts_with("m1,m0,chat,c,bob,ann,60000,0,60.0,true"),
+            "{}",
+            lines[1]
+        );
+        let last = format!("m{},m{},", n - 1, n - 2);
+        assert!(lines[n - 1].starts_with(&last), "{}", lines[n - 1]);
+
+        // The Parquet files hold the same rows.
+        let read = |name: &str| {
+            let file = File::open(dir.path().join(name)).unwrap();
+            ParquetReader::new(file).finish().unwrap()
+        };
+        let messages_back = read("messages.parquet");
+        assert_eq!(messages_back.height(), n);
+        assert!(messages_back.equals_missing(&whole));
+        let responses_back = read("responses.parquet");
+        assert_eq!(responses_back.height(), n - 1);
+        let ids = responses_back.column("message_id").unwrap().str().unwrap();
+        assert_eq!(ids.get(SLICE_ROWS), Some(format!("m{}", SLICE_ROWS + 1).as_str()));
+    }
+
+    #[test]
+    fn empty_tables_still_have_their_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&[], dir.path());
+        let header = std::fs::read_to_string(dir.path().join("responses.csv")).unwrap();
+        assert!(header.starts_with("message_id,parent_id,"), "{header}");
+        assert_eq!(header.lines().count(), 1);
+        let file = File::open(dir.path().join("messages.parquet")).unwrap();
+        let back = ParquetReader::new(file).finish().unwrap();
+        assert_eq!(back.height(), 0);
+        assert!(back.column("sender").is_ok());
+    }
 }

@@ -65,16 +65,10 @@ impl Outputs {
     }
 }
 
-/// Renders and writes the chosen files into `out`, with `tables` already
-/// encoded (by the metrics stage, which alone knows polars); returns the
+/// Renders and writes the chosen files into `out`, but the tables (the
+/// metrics stage, which alone knows polars, writes those); returns the
 /// paths written.
-pub fn write(
-    summary: &Summary,
-    charts: &[Chart],
-    tables: Vec<(String, Vec<u8>)>,
-    outputs: Outputs,
-    out: &Path,
-) -> Result<Vec<PathBuf>> {
+pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     if outputs.json {
         files.push(("summary.json".into(), summary.to_json().into_bytes()));
@@ -99,7 +93,6 @@ pub fn write(
             files.push((format!("{}.png", chart.name()), png));
         }
     }
-    files.extend(tables);
     files
         .into_iter()
         .map(|(name, bytes)| {
