@@ -24,6 +24,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         Some(dataset) => dataset::read(dataset)?,
         None => read(config),
     };
+    release_freed_memory();
     let mut messages = std::mem::take(&mut ingested.messages);
     config.people.apply(&mut messages);
     let settings = with_me(config, &messages);
@@ -83,6 +84,17 @@ pub fn run(config: &Config) -> Result<Outcome> {
     // once, faster than a few hundred thousand frees one by one.
     std::mem::forget((ingested, table, threads));
     Ok(Outcome { written, problems })
+}
+
+/// Hands back to the system what the parser threads freed: glibc keeps it
+/// in their arenas, where the stages after, on other threads, do not reuse
+/// it (on a 4 GB mailbox, 54 MB of a 400 MB peak).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim returns free memory only; no allocation moves.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The ingest stage, through the cache when it is on, with a progress bar
