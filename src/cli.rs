@@ -239,7 +239,7 @@ pub struct IngestArgs {
     pub tz: String,
 
     /// Order of day and month in exports with numeric dates (WhatsApp).
-    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"])]
+    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"], env = "COMMLENS_DATE_ORDER")]
     pub date_order: String,
 
     /// Your own address: a calendar event you declined is not a meeting.
