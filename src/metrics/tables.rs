@@ -40,14 +40,19 @@ pub fn write_tables(
     dir: &Path,
 ) -> PolarsResult<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let mut slices = (0..messages.len().max(1)).step_by(SLICE_ROWS).map(|start| {
-        let rows = start..(start + SLICE_ROWS).min(messages.len());
-        message_table(messages, threads, sources, rows)
-    });
+    let mut slices = slices(messages.len()).map(|rows| message_table(messages, threads, sources, rows));
     written.extend(write_table(dir, "messages", formats, &mut slices)?);
     let mut slices = response_table(messages, threads, settings)?;
     written.extend(write_table(dir, "responses", formats, &mut slices)?);
     Ok(written)
+}
+
+/// The row ranges of a table of `n` rows, `SLICE_ROWS` at a time; an
+/// empty table is one empty slice, which still gives the files' columns.
+fn slices(n: usize) -> impl Iterator<Item = Range<usize>> {
+    (0..n.max(1))
+        .step_by(SLICE_ROWS)
+        .map(move |start| start..(start + SLICE_ROWS).min(n))
 }
 
 /// Writes the row slices of one table in every format at once; the first
@@ -255,9 +260,8 @@ fn response_table(
             col("p_from_me").alias("answered_me"),
         ])
         .collect()?;
-    let rows = table.height();
-    Ok((0..rows.max(1)).step_by(SLICE_ROWS).map(move |start| {
-        let mut slice = table.slice(start as i64, SLICE_ROWS);
+    Ok(slices(table.height()).map(move |rows| {
+        let mut slice = table.slice(rows.start as i64, rows.len());
         let id = |name: &str| -> PolarsResult<Column> {
             let ids: Vec<Option<&str>> = columns::u64s(&slice, name)?
                 .into_iter()
