@@ -22,7 +22,7 @@
 //! cannot be read is parsed again: the cache never changes a figure, and
 //! never fails a run. Entries of inputs no longer given stay.
 
-use crate::dataset::{self, Entry, Part};
+use crate::dataset::{self, DataFile, Entry, Part};
 use crate::ingest::{self, Format, Ingested, Input, Options, Resume};
 use crate::model::Message;
 use rayon::prelude::*;
@@ -121,13 +121,7 @@ fn settings(options: &Options) -> String {
 enum Found {
     Nothing,
     Same(Entry),
-    Grown(Entry, Resume, Vec<Kept>),
-}
-
-/// A data file of an entry that stays as it is.
-struct Kept {
-    file: String,
-    rows: usize,
+    Grown(Entry, Resume, Vec<DataFile>),
 }
 
 /// How one input is read.
@@ -135,14 +129,14 @@ enum Step {
     /// Parsed in full; cached when it has an identity.
     Parse(Option<Identity>),
     Cached(Input, Vec<Message>),
-    Grown(Identity, (Input, Vec<Message>), Resume, Vec<Kept>),
+    Grown(Identity, (Input, Vec<Message>), Resume, Vec<DataFile>),
 }
 
 /// What to write for an input that was parsed, in whole or in part.
 struct Store {
     key: Key,
-    /// The entry's data files that hold its first rows.
-    kept: Vec<Kept>,
+    /// The entry's data files that hold its first rows, and stay.
+    kept: Vec<DataFile>,
 }
 
 /// Reads every file as `ingest::read_all` does, taking what it can from
@@ -218,7 +212,7 @@ fn look_up(dir: &Path, path: &Path, settings: &str) -> (Option<Identity>, Found)
                 if rows as u64 == resume.kept {
                     break;
                 }
-                kept.push(Kept {
+                kept.push(DataFile {
                     file: file.to_string(),
                     rows: n,
                 });
@@ -282,22 +276,17 @@ fn store(dir: &Path, reads: &[(Input, Vec<Message>, Option<Store>)]) -> anyhow::
         let new = &rows[old.min(rows.len())..];
         let last_block = key.resume.as_ref().map_or(rows.len(), |r| r.kept as usize);
         let (before, last) = new.split_at(last_block.saturating_sub(old).min(new.len()));
-        let mut parts: Vec<Part> = kept
-            .iter()
-            .map(|k| Part::Kept {
-                file: k.file.clone(),
-                rows: k.rows,
-            })
-            .collect();
-        let mut key = key.clone();
-        key.parts = kept.iter().map(|k| k.rows).collect();
+        let mut parts: Vec<Part> = kept.iter().cloned().map(Part::Kept).collect();
         for rows in [before, last] {
             // An input without rows still has its one (empty) data file.
             if !rows.is_empty() || parts.is_empty() {
                 parts.push(Part::New(rows));
-                key.parts.push(rows.len());
             }
         }
+        let key = Key {
+            parts: parts.iter().map(Part::rows).collect(),
+            ..key.clone()
+        };
         dataset::write_input(dir, input, &parts, Some(serde_json::to_value(key)?))?;
     }
     Ok(())

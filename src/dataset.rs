@@ -85,7 +85,23 @@ pub fn write(dataset: &Path, ingested: &Ingested) -> Result<Vec<PathBuf>> {
 /// file its entry already has.
 pub(crate) enum Part<'a> {
     New(&'a [Message]),
-    Kept { file: String, rows: usize },
+    Kept(DataFile),
+}
+
+/// A data file of an input, and how many rows it holds.
+#[derive(Clone)]
+pub(crate) struct DataFile {
+    pub file: String,
+    pub rows: usize,
+}
+
+impl Part<'_> {
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Part::New(messages) => messages.len(),
+            Part::Kept(kept) => kept.rows,
+        }
+    }
 }
 
 /// Writes one input's manifest, with `cache_key`, and its rows, the
@@ -104,15 +120,13 @@ pub(crate) fn write_input(
     let mut files = Vec::with_capacity(parts.len());
     let mut first_row = 0;
     for part in parts {
-        let (file, rows) = match part {
-            Part::Kept { file, rows } => (file.clone(), *rows),
-            Part::New(messages) => (
-                write_rows(dataset, &name, &source, first_row, messages, cache_key.is_some())?,
-                messages.len(),
-            ),
-        };
-        files.push(file);
-        first_row += rows;
+        files.push(match part {
+            Part::Kept(kept) => kept.file.clone(),
+            Part::New(messages) => {
+                write_rows(dataset, &name, &source, first_row, messages, cache_key.is_some())?
+            }
+        });
+        first_row += part.rows();
     }
     let mut files = files.into_iter();
     let data = files.next().context("an input with no data file")?;
