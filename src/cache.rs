@@ -184,10 +184,10 @@ pub fn read_all(dir: &Path, files: Vec<PathBuf>, options: &Options) -> Ingested 
         .map(|(source, (step, path))| read(step, path, source as u32, options, &settings))
         .collect();
     if let Err(e) = store(dir, &reads) {
-        eprintln!(
-            "commlens: the cache {}: {e:#}; the next run parses again",
+        crate::output::warn(&format!(
+            "the cache {}: {e:#}; the report goes on without it, the next run parses again",
             dir.display()
-        );
+        ));
     }
     Ingested::gather(reads.into_iter().map(|(input, rows, _)| (input, rows)).collect())
 }
@@ -212,9 +212,13 @@ fn look_up(dir: &Path, path: &Path, settings: &str) -> (Option<Identity>, Found)
                 if rows as u64 == resume.kept {
                     break;
                 }
+                let Some(crc32) = entry.crc32(file) else {
+                    break;
+                };
                 kept.push(DataFile {
                     file: file.to_string(),
                     rows: n,
+                    crc32: crc32.to_string(),
                 });
                 rows += n;
             }

@@ -13,6 +13,10 @@
 //!   entries (see `cache`) may have further data files (`more`), whose rows
 //!   follow; a dataset written by `ingest` has one.
 //!
+//! The manifest holds a CRC-32 of each data file (`crc32`), checked when
+//! the file is read: a damaged byte is an error (the cache parses the
+//! input again), never a wrong figure.
+//!
 //! The manifest is written last, and a new data file never overwrites the
 //! one a manifest names: an input is in the dataset exactly when its
 //! manifest is, and a killed ingest leaves the earlier state whole.
@@ -21,7 +25,7 @@
 use crate::ingest::{Format, Ingested, Input, Skip};
 use crate::metrics::columns;
 use crate::model::{DateSource, IdList, Kind, Message};
-use crate::report::write_atomically;
+use crate::output::write_atomically;
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
 use polars_io::SerReader;
@@ -47,6 +51,9 @@ struct Manifest {
     /// Further data files, whose rows follow those of `data` in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     more: Vec<String>,
+    /// The CRC-32 of each data file, by name, in hex.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    crc32: BTreeMap<String, String>,
     format: Option<Format>,
     messages_read: u64,
     messages_kept: u64,
@@ -88,11 +95,12 @@ pub(crate) enum Part<'a> {
     Kept(DataFile),
 }
 
-/// A data file of an input, and how many rows it holds.
+/// A data file of an input, how many rows it holds, and its checksum.
 #[derive(Clone)]
 pub(crate) struct DataFile {
     pub file: String,
     pub rows: usize,
+    pub crc32: String,
 }
 
 impl Part<'_> {
@@ -119,23 +127,63 @@ pub(crate) fn write_input(
 
     let mut files = Vec::with_capacity(parts.len());
     let mut first_row = 0;
-    for part in parts {
+    // Data files written for a manifest that then could not be are removed:
+    // no manifest names them.
+    let written = parts.iter().try_for_each(|part| {
         files.push(match part {
-            Part::Kept(kept) => kept.file.clone(),
+            Part::Kept(kept) => (kept.file.clone(), kept.crc32.clone(), false),
             Part::New(messages) => {
-                write_rows(dataset, &name, &source, first_row, messages, cache_key.is_some())?
+                let (file, crc32) =
+                    write_rows(dataset, &name, &source, first_row, messages, cache_key.is_some())?;
+                (file, crc32, true)
             }
         });
         first_row += part.rows();
+        Ok(())
+    });
+    let manifest = written.and_then(|()| write_manifest(&manifest_path, source, &files, input, cache_key));
+    let manifest = match manifest {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            for (file, _, new) in &files {
+                let named_before = previous.as_ref().is_some_and(|p| p.files().any(|f| f == file));
+                if *new && !named_before {
+                    std::fs::remove_file(dataset.join(file)).ok();
+                }
+            }
+            return Err(e);
+        }
+    };
+    if let Some(previous) = previous {
+        for file in previous.files() {
+            if !manifest.files().any(|f| f == file) {
+                std::fs::remove_file(dataset.join(file)).ok();
+            }
+        }
     }
-    let mut files = files.into_iter();
-    let data = files.next().context("an input with no data file")?;
-    let more: Vec<String> = files.collect();
+    Ok(manifest_path)
+}
+
+/// Writes the manifest of `input`, whose data files are `files` (name,
+/// checksum), in order.
+fn write_manifest(
+    path: &Path,
+    source: String,
+    files: &[(String, String, bool)],
+    input: &Input,
+    cache_key: Option<serde_json::Value>,
+) -> Result<Manifest> {
+    let mut names = files.iter().map(|(file, _, _)| file.clone());
+    let data = names.next().context("an input with no data file")?;
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         source,
         data,
-        more,
+        more: names.collect(),
+        crc32: files
+            .iter()
+            .map(|(file, crc32, _)| (file.clone(), crc32.clone()))
+            .collect(),
         format: input.format,
         messages_read: input.read,
         messages_kept: input.kept,
@@ -154,19 +202,12 @@ pub(crate) fn write_input(
     };
     let mut line = serde_json::to_string(&manifest)?;
     line.push('\n');
-    write_atomically(&manifest_path, line.as_bytes())?;
-    if let Some(previous) = previous {
-        for file in previous.files() {
-            if !manifest.files().any(|f| f == file) {
-                std::fs::remove_file(dataset.join(file)).ok();
-            }
-        }
-    }
-    Ok(manifest_path)
+    write_atomically(path, line.as_bytes())?;
+    Ok(manifest)
 }
 
 /// Writes rows as a data file of input `name`, its first row numbered
-/// `first_row`; gives the file's name.
+/// `first_row`; gives the file's name and checksum.
 fn write_rows(
     dataset: &Path,
     name: &str,
@@ -174,7 +215,7 @@ fn write_rows(
     first_row: usize,
     messages: &[Message],
     cached: bool,
-) -> Result<String> {
+) -> Result<(String, String)> {
     let mut frame = to_frame(source, first_row, messages)?;
     let mut bytes = Vec::new();
     // A cache entry is read back on every run: LZ4 decodes faster than the
@@ -194,7 +235,12 @@ fn write_rows(
     // current manifest stays valid until the new one replaces it.
     let file = format!("{name}.{:x}.parquet", fnv1a(&bytes));
     write_atomically(&dataset.join(&file), &bytes)?;
-    Ok(file)
+    Ok((file, crc32(&bytes)))
+}
+
+/// A data file's checksum as its manifest holds it.
+fn crc32(bytes: &[u8]) -> String {
+    format!("{:08x}", crc32fast::hash(bytes))
 }
 
 /// Reads a dataset back: the inputs sorted by path, their rows in read
@@ -250,15 +296,28 @@ impl Entry {
         self.0.files()
     }
 
+    /// The checksum the manifest holds for its data file `file`.
+    pub(crate) fn crc32(&self, file: &str) -> Option<&str> {
+        self.0.crc32.get(file).map(String::as_str)
+    }
+
     /// The input's accounting and rows, as input number `source`.
     pub(crate) fn load(self, dataset: &Path, source: u32) -> Result<(Input, Vec<Message>)> {
         let manifest = self.0;
         let mut rows = Vec::with_capacity(usize::try_from(manifest.messages_kept).unwrap_or(0));
         for file in manifest.files() {
             let data = dataset.join(file);
-            let file =
-                std::fs::File::open(&data).with_context(|| format!("{}: cannot open", data.display()))?;
-            let frame = ParquetReader::new(file)
+            let bytes = std::fs::read(&data).with_context(|| format!("{}: cannot read", data.display()))?;
+            match manifest.crc32.get(file) {
+                Some(expected) if *expected != crc32(&bytes) => bail!(
+                    "{}: damaged (its checksum is not its manifest's); ingest the input again",
+                    data.display()
+                ),
+                // Datasets of earlier versions have none; cache entries must.
+                None if manifest.cache_key.is_some() => bail!("{}: no checksum", data.display()),
+                _ => {}
+            }
+            let frame = ParquetReader::new(std::io::Cursor::new(bytes))
                 .finish()
                 .map_err(|e| anyhow!("{}: not readable Parquet: {e}", data.display()))?;
             rows.extend(from_frame(&frame, source).with_context(|| data.display().to_string())?);

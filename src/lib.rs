@@ -9,6 +9,11 @@
 //!
 //! The metric definitions are METRICS.md's; every figure follows them.
 
+#[cfg(not(unix))]
+compile_error!(
+    "commlens runs on Unix (Linux, macOS, the BSDs): its output safety rests on O_NOFOLLOW, flock and rename"
+);
+
 #[cfg(feature = "report")]
 mod cache;
 #[cfg(feature = "report")]
@@ -22,6 +27,8 @@ pub mod ingest;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+#[cfg(feature = "report")]
+pub mod output;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod thread;

@@ -1,7 +1,7 @@
 //! The `commlens` command: parse flags, check them, run, pick the exit code.
 
 use commlens::config::{self, Run};
-use commlens::report::layout::Locked;
+use commlens::output::{self, layout::Locked};
 use std::process::ExitCode;
 
 /// Exit codes: 0 every input read; 1 report written but some input
@@ -22,12 +22,12 @@ fn main() -> ExitCode {
         Ok(outcome) if outcome.problems.is_empty() => ExitCode::SUCCESS,
         Ok(outcome) => {
             for problem in &outcome.problems {
-                eprintln!("commlens: {problem}");
+                output::warn(problem);
             }
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("commlens: {e:#}");
+            output::warn(&format!("{e:#}"));
             ExitCode::from(if e.is::<Locked>() { 3 } else { 2 })
         }
     }

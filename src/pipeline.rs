@@ -2,7 +2,7 @@
 //! stages in order.
 
 use crate::config::{Config, IngestConfig};
-use crate::{cache, dataset, ingest, metrics, normalize, report, thread};
+use crate::{cache, dataset, ingest, metrics, normalize, output, report, thread};
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ pub struct Outcome {
 /// process's last work: the message table is left for the exit to free.
 pub fn run(config: &Config) -> Result<Outcome> {
     // First: a second run on the same reports folder stops here.
-    let lock = report::layout::Lock::acquire(&config.out)?;
+    let lock = output::layout::Lock::acquire(&config.out)?;
     let mut ingested = match &config.from {
         Some(dataset) => dataset::read(dataset)?,
         None => read(config),
@@ -74,10 +74,11 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .map(|name| folder.join(name))
         .collect();
     if !config.quiet {
-        print!(
-            "{}",
-            report::terminal::render(&summary, &written, std::io::stdout().is_terminal())
-        );
+        output::print(&report::terminal::render(
+            &summary,
+            &written,
+            std::io::stdout().is_terminal(),
+        ))?;
     }
     let problems = problems(&ingested);
     // The run ends the process: the OS takes the message table back at
@@ -113,12 +114,15 @@ fn read(config: &Config) -> ingest::Ingested {
 }
 
 /// The metric settings, with "me" taken from Gmail's Sent label when the
-/// user did not say who that is.
+/// user did not say who that is, and matched to the senders as the data
+/// spells them when they did (`--me Ana` is the chat sender `Ana`).
 fn with_me(config: &Config, messages: &[crate::model::Message]) -> metrics::Settings {
     let mut settings = config.metrics.clone();
     if config.me_from_sent_mail {
         let sent = normalize::people::senders_of_sent_mail(messages);
         settings.scope.me = config.people.resolve(&sent);
+    } else if !settings.scope.me.is_empty() {
+        settings.scope.me = normalize::people::as_senders(&settings.scope.me, messages);
     }
     settings
 }
@@ -136,11 +140,11 @@ pub fn ingest_to_dataset(config: &IngestConfig) -> Result<Outcome> {
         problems.extend(self::problems(&ingested));
     }
     if !config.quiet {
-        println!(
-            "ingested {messages} messages from {} input(s) into {}",
+        output::print(&format!(
+            "ingested {messages} messages from {} input(s) into {}\n",
             config.files.len(),
             config.to.display()
-        );
+        ))?;
     }
     Ok(Outcome { written, problems })
 }

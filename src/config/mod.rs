@@ -17,6 +17,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use file::File;
 use period::{Calendar, Periods};
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -151,7 +152,7 @@ impl Config {
             .with_context(|| setting("sync_threshold", &args.sync_threshold))?;
         let tz = parse_tz(&args.tz).with_context(|| setting("tz", &args.tz))?;
         let generated_at = source_date_epoch()?;
-        let now = now(generated_at);
+        let now = now(generated_at)?;
         let periods = periods(&args, origins, now, tz)?;
         let outputs = Outputs::parse(&args.format).with_context(|| origins.of("format"))?;
         check_threads(args.threads).with_context(|| origins.of("threads"))?;
@@ -400,7 +401,7 @@ impl IngestConfig {
                 // The period is `report`'s to choose, later.
                 since: None,
                 until: None,
-                now: now(source_date_epoch()?),
+                now: now(source_date_epoch()?)?,
                 me: identities(&args.me),
                 progress: Default::default(),
             },
@@ -456,9 +457,20 @@ fn source_date_epoch() -> Result<Option<i64>> {
 }
 
 /// The run's reference time: `SOURCE_DATE_EPOCH`, or the clock.
-fn now(generated_at: Option<i64>) -> Millis {
-    generated_at.map_or_else(|| chrono::Utc::now().timestamp_millis(), |s| s * 1000)
+fn now(generated_at: Option<i64>) -> Result<Millis> {
+    match generated_at {
+        None => Ok(chrono::Utc::now().timestamp_millis()),
+        Some(s) => s
+            .checked_mul(1000)
+            .filter(|&t| crate::normalize::date::plausible(t))
+            .context("SOURCE_DATE_EPOCH is outside 1970 to 2100"),
+    }
 }
+
+/// The longest duration or span: from the first plausible instant to the
+/// last (METRICS.md section 1), so that no instant plus or minus one
+/// leaves the range of a timestamp.
+const LONGEST: Millis = 4_102_444_800_000;
 
 /// `90s`, `5m`, `2h`, `1d` (or plain seconds) → milliseconds.
 pub fn parse_duration(text: &str) -> Result<Millis> {
@@ -477,13 +489,20 @@ pub fn parse_duration(text: &str) -> Result<Millis> {
         "d" => 86_400.0,
         other => bail!("unknown unit {other:?}; use s, m, h or d, like 90s or 5m"),
     };
-    Ok((value * seconds * 1000.0).round() as Millis)
+    let ms = (value * seconds * 1000.0).round();
+    match ms.partial_cmp(&(LONGEST as f64)) {
+        Some(Ordering::Less | Ordering::Equal) => Ok(ms as Millis),
+        _ => bail!("too long: at most 130 years"),
+    }
 }
 
 /// `--last`: a duration, which may also be in weeks (`2w`).
 fn parse_span(text: &str) -> Result<Millis> {
     let ms = match text.trim().strip_suffix('w') {
-        Some(weeks) => parse_duration(&format!("{weeks}d"))? * 7,
+        Some(weeks) => parse_duration(&format!("{weeks}d"))?
+            .checked_mul(7)
+            .filter(|&ms| ms <= LONGEST)
+            .context("too long: at most 130 years")?,
         None => parse_duration(text)?,
     };
     if ms <= 0 {
@@ -508,11 +527,8 @@ pub fn parse_date(text: &str, tz: chrono_tz::Tz) -> Result<Millis> {
 fn check_writable(out: &PathBuf) -> Result<()> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
-    let probe = out.join(format!(".commlens-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("{}: the output folder is not writable", out.display()))?;
-    std::fs::remove_file(&probe).ok();
-    Ok(())
+    crate::output::probe_writable(out)
+        .with_context(|| format!("{}: the output folder is not writable", out.display()))
 }
 
 #[cfg(test)]
@@ -543,5 +559,15 @@ mod tests {
         assert!(parse_date("31/01/2024", utc).is_err());
         assert_eq!(parse_span("2w").unwrap(), 14 * 86_400_000);
         assert!(parse_span("0d").is_err());
+    }
+
+    #[test]
+    fn hardening_16_user_spans_are_checked_not_overflowed() {
+        for text in ["99999999999999999999d", "7000w", "1e300", "inf", "NaN"] {
+            assert!(parse_span(text).is_err(), "{text}");
+        }
+        assert_eq!(parse_span("6000w").unwrap(), 6000 * 7 * 86_400_000);
+        assert!(now(Some(i64::MAX)).is_err());
+        assert_eq!(now(Some(1_700_000_000)).unwrap(), 1_700_000_000_000);
     }
 }

@@ -109,7 +109,7 @@ enum TableWriter {
 
 impl TableWriter {
     fn create(format: TableFormat, path: &Path, schema: &Schema) -> PolarsResult<TableWriter> {
-        let file = File::create(path)
+        let file = crate::output::create_new(path)
             .map_err(|e| polars_err!(ComputeError: "{}: cannot write: {e}", path.display()))?;
         Ok(match format {
             TableFormat::Csv => TableWriter::Csv(CsvWriter::new(file).batched(schema)?),
@@ -123,7 +123,7 @@ impl TableWriter {
 
     fn write(&mut self, slice: &DataFrame) -> PolarsResult<()> {
         match self {
-            TableWriter::Csv(writer) => writer.write_batch(slice),
+            TableWriter::Csv(writer) => writer.write_batch(&defuse_formulas(slice)?),
             TableWriter::Parquet(writer, _) => writer.write_batch(slice),
         }
     }
@@ -160,6 +160,30 @@ impl Write for Buffered {
     fn flush(&mut self) -> std::io::Result<()> {
         self.file()?.flush()
     }
+}
+
+/// The slice as CSV cells: text that a spreadsheet would run as a formula
+/// (first character `=`, `+`, `-`, `@`, tab or carriage return: OWASP's
+/// list) gets a leading `'`, which spreadsheets show as text, not run.
+/// Parquet keeps the text as it is.
+fn defuse_formulas(slice: &DataFrame) -> PolarsResult<DataFrame> {
+    let is_formula = |s: &str| s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let columns = slice
+        .columns()
+        .iter()
+        .map(|column| match column.str() {
+            Ok(text) if text.iter().flatten().any(is_formula) => text
+                .apply_into_string_amortized(|s, cell| {
+                    if is_formula(s) {
+                        cell.push('\'');
+                    }
+                    cell.push_str(s);
+                })
+                .into_column(),
+            _ => column.clone(),
+        })
+        .collect();
+    DataFrame::new(slice.height(), columns)
 }
 
 /// One row a kept message of `rows`, every column of METRICS.md section 1.

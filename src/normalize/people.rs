@@ -83,6 +83,33 @@ fn key(identity: &str) -> String {
     identity.trim().to_lowercase()
 }
 
+/// "Me" as the rows spell it: each of `me` (folded as aliases are, `Ana`
+/// for `ana`) replaced by the senders it matches, so that `--me ana`
+/// finds the chat sender `Ana`; one that matches none stays as given.
+pub fn as_senders(me: &[String], messages: &[Message]) -> Vec<String> {
+    let wanted: HashSet<String> = me.iter().map(|m| key(m)).collect();
+    let mut found: HashMap<String, Vec<&str>> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for m in messages {
+        if seen.insert(&m.sender) {
+            let folded = key(&m.sender);
+            if wanted.contains(&folded) {
+                found.entry(folded).or_default().push(&m.sender);
+            }
+        }
+    }
+    let mut senders: Vec<String> = me
+        .iter()
+        .flat_map(|m| match found.get(&key(m)) {
+            Some(spellings) => spellings.iter().map(|s| s.to_string()).collect(),
+            None => vec![m.clone()],
+        })
+        .collect();
+    senders.sort();
+    senders.dedup();
+    senders
+}
+
 /// The senders of Gmail Takeout's sent mail (the `Sent` label): "me",
 /// when the user has not said who that is.
 pub fn senders_of_sent_mail(messages: &[Message]) -> Vec<String> {
@@ -136,6 +163,19 @@ mod tests {
             ]),
             ["Alice Example", "carol@example.com"]
         );
+    }
+
+    #[test]
+    fn hardening_17_me_matches_chat_senders_folded_as_aliases_are() {
+        let rows = [
+            message("Ana", &[]),
+            message("ANA", &[]),
+            message("bob@example.com", &[]),
+            message("Ana", &[]),
+        ];
+        let me = as_senders(&["ana".into(), "carol@example.com".into()], &rows);
+        assert_eq!(me, ["ANA", "Ana", "carol@example.com"]);
+        assert_eq!(as_senders(&[], &rows), Vec::<String>::new());
     }
 
     #[test]

@@ -1,17 +1,16 @@
-//! Report: pure renderers (data in, bytes out) and the one place that
-//! writes files. Each file is written to a temporary name and renamed, so
-//! a killed run never leaves half a file behind.
+//! Report: pure renderers (data in, bytes out), and the writing of what
+//! they render into a report's folder (through `output`, so a killed run
+//! never leaves half a file behind).
 
 pub mod charts;
 mod html;
-pub mod layout;
 mod summary;
 pub mod terminal;
 
 pub use summary::Summary;
 
 use crate::metrics::TableFormat;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use charts::Chart;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -97,19 +96,10 @@ pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) 
         .into_iter()
         .map(|(name, bytes)| {
             let path = out.join(name);
-            write_atomically(&path, &bytes)?;
+            crate::output::write_atomically(&path, &bytes)?;
             Ok(path)
         })
         .collect()
-}
-
-/// Writes to a temporary name beside `path`, then renames: readers see the
-/// old file or the new one, never half of one.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("report");
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes).with_context(|| format!("{}: cannot write", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// A bidirectional override or isolate from the input, made inert: it

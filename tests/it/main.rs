@@ -12,6 +12,7 @@ mod cli; // arguments, exit codes, quiet runs, bad input
 mod dataset; // ingest to a Parquet dataset, report --from it: the same summary
 mod fixtures; // tests/fixtures/*.mbox state their own expected figures
 mod formats; // fixtures stating their figures: every export format, broken input
+mod hardening; // issue 14: planted links, full disks, damaged caches, failing stdout
 mod hostile; // generated hostile input: huge headers, long References, bombs
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned

@@ -7,8 +7,8 @@
 //! never touches the previous one.
 
 use anyhow::{Context, Result};
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const LOCK: &str = ".commlens.lock";
@@ -52,17 +52,12 @@ pub struct Lock {
 impl Lock {
     pub fn acquire(folder: &Path) -> Result<Lock> {
         let path = folder.join(LOCK);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("{}: cannot open the lock", path.display()))?;
+        let mut file = super::open_own(&path).context("cannot open the lock")?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut holder = String::new();
+                file.read_to_string(&mut holder).ok();
                 return Err(Locked {
                     folder: folder.to_path_buf(),
                     holder: holder.trim().to_string(),
@@ -148,10 +143,30 @@ impl Staging {
     }
 }
 
-/// Swaps two folders in one step, so a reader of `target` sees the old
-/// report or the new one, never none.
-#[cfg(target_os = "linux")]
+/// Puts folder `a` in the place of folder `b`, and `b` at `a`, so that a
+/// reader of `b` sees the old report or the new one. In one step where the
+/// file system can (`renameat2(RENAME_EXCHANGE)` on Linux); elsewhere, and
+/// on file systems that refuse it (NFS, CIFS, FUSE: EINVAL or ENOSYS), the
+/// old report steps aside first: a reader may find no report for an
+/// instant, never half of one.
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    match swap(a, b) {
+        Err(e) if cannot_swap(&e) => rename_aside(a, b),
+        swapped => swapped,
+    }
+}
+
+/// Whether `swap` failed for want of support, not for a reason that
+/// renaming would meet too.
+fn cannot_swap(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+    )
+}
+
+#[cfg(target_os = "linux")]
+fn swap(a: &Path, b: &Path) -> std::io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
@@ -173,31 +188,28 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Elsewhere, the old report steps aside first: a reader may find no
-/// report for an instant, never half of one.
 #[cfg(not(target_os = "linux"))]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    let aside = a.with_extension("old");
+fn swap(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+/// `b` moves to `a` (the staging folder's name, which the next run clears
+/// if this one is killed), then `a`'s content takes `b`'s place.
+fn rename_aside(a: &Path, b: &Path) -> std::io::Result<()> {
+    let name = a.file_name().unwrap_or_default().to_string_lossy();
+    let aside = a.with_file_name(format!("{name}.old"));
     std::fs::rename(b, &aside)?;
     std::fs::rename(a, b)?;
     std::fs::rename(&aside, a)
 }
 
 /// Points the `latest` link at `target` by renaming a new link over it.
-#[cfg(unix)]
 fn point_latest(latest: &Path, target: &Path) -> std::io::Result<()> {
     let name = target.file_name().unwrap_or_default();
     let temporary = latest.with_file_name(format!(".{LATEST}.{}", std::process::id()));
     std::fs::remove_file(&temporary).ok();
     std::os::unix::fs::symlink(name, &temporary)?;
     std::fs::rename(&temporary, latest)
-}
-
-/// Without symbolic links, `latest` is a file naming the newest report.
-#[cfg(not(unix))]
-fn point_latest(latest: &Path, target: &Path) -> std::io::Result<()> {
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    std::fs::write(latest, format!("{name}\n"))
 }
 
 #[cfg(test)]
@@ -248,5 +260,35 @@ mod tests {
         let _second = Lock::acquire(out.path()).unwrap();
         assert!(!out.path().join(".staging-2026-W01-99999").exists());
         assert!(out.path().join(".latest.99999").symlink_metadata().is_err());
+    }
+
+    #[test]
+    fn hardening_11_without_rename_exchange_the_old_report_steps_aside() {
+        let out = tempfile::tempdir().unwrap();
+        let (new, old) = (out.path().join(".staging-w-1"), out.path().join("w"));
+        for (dir, text) in [(&new, "new"), (&old, "old")] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::write(dir.join("summary.json"), text).unwrap();
+        }
+        rename_aside(&new, &old).unwrap();
+        assert_eq!(std::fs::read_to_string(old.join("summary.json")).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(new.join("summary.json")).unwrap(), "old");
+        for errno in [libc::EINVAL, libc::ENOSYS, libc::EOPNOTSUPP] {
+            assert!(cannot_swap(&std::io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+        for errno in [libc::ENOENT, libc::EACCES, libc::EXDEV] {
+            assert!(!cannot_swap(&std::io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+    }
+
+    #[test]
+    fn hardening_01_a_planted_lock_link_is_refused_and_its_target_untouched() {
+        let out = tempfile::tempdir().unwrap();
+        let victim = out.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, out.path().join(LOCK)).unwrap();
+        let e = format!("{:#}", Lock::acquire(out.path()).unwrap_err());
+        assert!(e.contains(".commlens.lock: a symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     }
 }
