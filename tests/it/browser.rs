@@ -44,6 +44,25 @@ fn the_report_renders_offline_with_every_section() {
         );
     }
     assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "every chart inline");
+    // The page says what the summary says, in words a reader sees.
+    let summary = run.summary();
+    let n = |key: &str| summary[key].as_u64().unwrap();
+    let lead = format!(
+        "{} messages in {} conversations",
+        n("messages") - n("events"),
+        n("threads")
+    );
+    for text in [
+        "How this team communicates",
+        lead.as_str(),
+        "Headline numbers",
+        "How fast responses come",
+        "Per person",
+        "Data quality",
+        "What produced this report",
+    ] {
+        assert!(dom.contains(text), "{text:?} missing from the rendered page");
+    }
 
     let shot = run.dir().join("screenshot.png");
     chromium(&page, &[&format!("--screenshot={}", shot.display())]);
