@@ -169,7 +169,7 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
 
 /// RFC 5322 field names: printable ASCII but `:`. mailparse takes any
 /// line as a header; a block with no real field name is not mail.
-fn is_field_name(name: &[u8]) -> bool {
+pub fn is_field_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
