@@ -22,19 +22,19 @@ fn is_text(name: &str) -> bool {
 }
 
 impl Archive {
+    /// Links to folders are not followed (one back up would never end),
+    /// and only regular files are read (a named pipe would wait forever).
     pub fn from_dir(dir: &Path) -> io::Result<Archive> {
         let mut files = Vec::new();
-        let mut pending = vec![dir.to_path_buf()];
-        while let Some(current) = pending.pop() {
-            for entry in std::fs::read_dir(&current)? {
-                let path = entry?.path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if let Ok(relative) = path.strip_prefix(dir) {
-                    let name = relative.to_string_lossy().replace('\\', "/");
-                    if is_text(&name) {
-                        files.push((name, std::fs::read(&path)?));
-                    }
+        for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+            let entry = entry?;
+            if !entry.path().is_file() {
+                continue;
+            }
+            if let Ok(relative) = entry.path().strip_prefix(dir) {
+                let name = relative.to_string_lossy().replace('\\', "/");
+                if is_text(&name) {
+                    files.push((name, std::fs::read(entry.path())?));
                 }
             }
         }

@@ -1,10 +1,12 @@
 //! The mbox family (mboxo, mboxrd, mboxcl/cl2; LF or CRLF): cutting a byte
 //! stream into blocks of whole messages, and a block into messages.
 //!
-//! A `From ` line starts a message only at the start of the stream or
-//! after a blank line, and only when it reads as an envelope (a sender and
-//! a date); any other line starting with `From ` is body text, counted as
-//! suspicious. Body lines are never decoded: `>From ` unescaping changes
+//! A `From ` line starts a message only at the start of the stream (blank
+//! lines before it are passed over), after a blank line (unless a line
+//! such as `---------- Forwarded message ----------` introduces it), or
+//! right after a MIME closing boundary when header fields follow it; and
+//! only when it reads as an envelope (a sender and a date). Any other line
+//! starting with `From ` is body text, counted as suspicious. Body lines are never decoded: `>From ` unescaping changes
 //! nothing the metrics read. A `Content-Length` header (mboxcl/cl2) is
 //! trusted when it lands exactly on the next envelope or the end.
 
@@ -25,9 +27,21 @@ pub struct Block {
     pub suspicious_from_lines: u64,
 }
 
-/// Whether the stream starts like an mbox.
+/// Whether the stream starts like an mbox (after any blank lines).
 pub fn looks_like_mbox(head: &[u8]) -> bool {
-    is_envelope(first_line(head))
+    is_envelope(first_line(&head[leading_blank_lines(head)..]))
+}
+
+/// How many bytes of blank lines start `data`.
+pub fn leading_blank_lines(data: &[u8]) -> usize {
+    let mut pos = 0;
+    while let Some(end) = memchr::memchr(b'\n', &data[pos..]).map(|i| pos + i + 1) {
+        if !data[pos..end].trim_ascii().is_empty() {
+            break;
+        }
+        pos = end;
+    }
+    pos
 }
 
 /// Splits `data`, which starts at a message boundary and ends at one, into
@@ -74,11 +88,56 @@ fn content_length_end(data: &[u8], body: usize, length: usize) -> Option<usize> 
     (end..=end.saturating_add(2)).find(|&e| e == data.len() || (e < data.len() && is_separator(data, e)))
 }
 
-/// Whether a separator (an envelope after a blank line) starts at `pos`.
+/// Whether a separator starts at `pos`: an envelope line after a blank
+/// line, unless a forwarding line (`----- Begin Included Message -----`)
+/// introduces it; or an envelope line right after a MIME closing boundary,
+/// when header fields follow it (GNU mailutils and Python split there).
 fn is_separator(data: &[u8], pos: usize) -> bool {
+    let line = first_line(&data[pos..]);
+    if pos == 0 {
+        return is_envelope(line);
+    }
     let before = &data[..pos];
-    let after_blank = pos == 0 || before.ends_with(b"\n\n") || before.ends_with(b"\n\r\n");
-    after_blank && is_envelope(first_line(&data[pos..]))
+    if before.ends_with(b"\n\n") || before.ends_with(b"\n\r\n") {
+        !is_forwarding(last_line(before.trim_ascii_end())) && is_envelope(line)
+    } else {
+        is_closing_boundary(last_line(trim_cr(&before[..pos - 1])))
+            && is_envelope(line)
+            && starts_with_field(data.get(pos + line.len() + 1..).unwrap_or_default())
+    }
+}
+
+/// Whether `data` starts with a `Name: value` header field.
+fn starts_with_field(data: &[u8]) -> bool {
+    let line = first_line(data);
+    memchr::memchr(b':', line).is_some_and(|colon| email::is_field_name(&line[..colon]))
+}
+
+/// The text after the last `\n`.
+fn last_line(text: &[u8]) -> &[u8] {
+    memchr::memrchr(b'\n', text).map_or(text, |i| &text[i + 1..])
+}
+
+/// A line that introduces a forwarded message inline, its envelope line
+/// and all: `---------- Forwarded message ----------`.
+fn is_forwarding(line: &[u8]) -> bool {
+    let is_rule = |b: &u8| *b == b'-' || b.is_ascii_whitespace();
+    let Some(start) = line.iter().position(|b| !is_rule(b)) else {
+        return false;
+    };
+    let end = line.iter().rposition(|b| !is_rule(b)).map_or(start, |i| i + 1);
+    let words = &line[start..end];
+    line.trim_ascii_start().starts_with(b"-")
+        && (words.eq_ignore_ascii_case(b"Begin Included Message")
+            || words.eq_ignore_ascii_case(b"Forwarded message"))
+}
+
+/// `--boundary--`, the line that closes a MIME multipart body.
+fn is_closing_boundary(line: &[u8]) -> bool {
+    line.len() > 4
+        && line.starts_with(b"--")
+        && line.ends_with(b"--")
+        && line[2..line.len() - 2].iter().any(|&b| b != b'-')
 }
 
 /// `From sender date`: an envelope when its date parses (plausible or
@@ -105,23 +164,26 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Cuts `data` into ranges of whole messages of about `target` bytes,
-/// lazily: a boundary is looked for only when its block is wanted.
-pub fn block_bounds(data: &[u8], target: usize) -> impl Iterator<Item = std::ops::Range<usize>> + Send + '_ {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= data.len() {
-            return None;
+/// A block as read: whole messages, but for the tail of the last one when
+/// it was too large to hold.
+#[derive(Debug)]
+pub struct RawBlock {
+    /// Where the block starts in the stream.
+    pub offset: u64,
+    pub data: Vec<u8>,
+    /// How many bytes of the last message were read past, not held.
+    pub passed_over: u64,
+}
+
+impl RawBlock {
+    /// Parses the block of a stream that starts at byte `start` of its file.
+    pub fn parse(&self, start: u64, source: u32) -> Block {
+        let mut block = parse_block(&self.data, start + self.offset, source);
+        if let Some((_, Parsed::Kept(last))) = block.messages.last_mut() {
+            last.bytes += self.passed_over;
         }
-        let from = (start + target).min(data.len());
-        let end = memmem::find_iter(&data[from..], NEWLINE_FROM)
-            .map(|i| from + i + 1)
-            .find(|&p| is_separator(data, p))
-            .unwrap_or(data.len());
-        let block = start..end;
-        start = end;
-        Some(block)
-    })
+        block
+    }
 }
 
 /// Cuts a stream into blocks of whole messages of about `target` bytes, so
@@ -144,21 +206,29 @@ pub struct Blocks<R> {
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
 impl<R: Read> Blocks<R> {
-    /// `head` holds the first bytes already read from `reader`.
-    pub fn new(reader: R, head: Vec<u8>, target: usize, max_message: usize) -> Blocks<R> {
+    /// `head` holds the first bytes already read from `reader`; blank lines
+    /// before the first message are passed over.
+    pub fn new(reader: R, mut head: Vec<u8>, target: usize, max_message: usize) -> Blocks<R> {
+        let blank = leading_blank_lines(&head);
+        head.drain(..blank);
         Blocks {
             reader,
             carry: head,
             spare: Vec::new(),
-            offset: 0,
+            offset: blank as u64,
             target,
             max_message: max_message.max(target),
             eof: false,
         }
     }
 
-    /// Up to `n` blocks, each with its offset in the stream; none at the end.
-    pub fn next_batch(&mut self, n: usize) -> io::Result<Vec<(u64, Vec<u8>)>> {
+    /// How many bytes of the stream the blocks so far took.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Up to `n` blocks; none at the end.
+    pub fn next_batch(&mut self, n: usize) -> io::Result<Vec<RawBlock>> {
         let mut batch = Vec::with_capacity(n);
         while batch.len() < n {
             match self.next_block()? {
@@ -174,8 +244,8 @@ impl<R: Read> Blocks<R> {
         self.spare.extend(buffers);
     }
 
-    /// The next block and its offset in the stream, or `None` at the end.
-    pub fn next_block(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+    /// The next block, or `None` at the end.
+    pub fn next_block(&mut self) -> io::Result<Option<RawBlock>> {
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
         buf.reserve(self.target.max(self.carry.len()));
@@ -203,14 +273,22 @@ impl<R: Read> Blocks<R> {
                 buf.truncate(cut);
                 let offset = self.offset;
                 self.offset += cut as u64;
-                return Ok(Some((offset, buf)));
+                return Ok(Some(RawBlock {
+                    offset,
+                    data: buf,
+                    passed_over: 0,
+                }));
             }
             if buf.len() >= self.max_message {
-                let skipped = self.read_past_message(&buf[self.max_message..])?;
+                let passed_over = self.read_past_message(&buf[self.max_message..])? as u64;
                 buf.truncate(self.max_message);
                 let offset = self.offset;
-                self.offset += (buf.len() + skipped) as u64;
-                return Ok(Some((offset, buf)));
+                self.offset += buf.len() as u64 + passed_over;
+                return Ok(Some(RawBlock {
+                    offset,
+                    data: buf,
+                    passed_over,
+                }));
             }
             // One message larger than the block: read on.
             want = (buf.len() * 2).min(self.max_message);
@@ -243,6 +321,17 @@ impl<R: Read> Blocks<R> {
             window.extend_from_slice(&chunk[..got]);
         }
     }
+}
+
+/// The first separator whose line starts in `within`, after a `\n` there,
+/// and is complete in `data`.
+pub fn separator_in(data: &[u8], within: std::ops::Range<usize>) -> Option<usize> {
+    let std::ops::Range { start, end } = within;
+    memmem::find_iter(data.get(start..)?, NEWLINE_FROM)
+        .map(|i| start + i)
+        .take_while(|&newline| newline < end)
+        .map(|newline| newline + 1)
+        .find(|&p| memchr::memchr(b'\n', &data[p..]).is_some() && is_separator(data, p))
 }
 
 /// The first separator after the start whose line is complete in `buf`.
@@ -332,11 +421,11 @@ mod tests {
         let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 700, 1 << 20);
         let mut total = 0;
         let mut offset = 0;
-        while let Some((at, block)) = blocks.next_block().unwrap() {
-            assert_eq!(at, offset);
-            assert!(block.starts_with(b"From "));
-            total += parse_block(&block, at, 0).messages.len();
-            offset += block.len() as u64;
+        while let Some(raw) = blocks.next_block().unwrap() {
+            assert_eq!(raw.offset, offset);
+            assert!(raw.data.starts_with(b"From "));
+            total += raw.parse(0, 0).messages.len();
+            offset += raw.data.len() as u64;
         }
         assert_eq!(total, 20);
         assert_eq!(offset, mbox.len() as u64);
@@ -349,15 +438,75 @@ mod tests {
         let mbox = [small("one"), giant.clone(), small("three")].concat();
         let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 100, 1000);
         let (mut offset, mut subjects) = (0, Vec::new());
-        while let Some((at, block)) = blocks.next_block().unwrap() {
-            assert!(block.len() <= 1000, "a block of {} bytes", block.len());
-            assert_eq!(at, offset, "offsets count the bytes passed over");
-            subjects.extend(self::subjects(&parse_block(&block, at, 0)));
-            offset = at + block.len() as u64;
-            if block.len() == 1000 {
-                offset += giant.len() as u64 - 1000;
-            }
+        let mut sizes = Vec::new();
+        while let Some(raw) = blocks.next_block().unwrap() {
+            assert!(raw.data.len() <= 1000, "a block of {} bytes", raw.data.len());
+            assert_eq!(raw.offset, offset, "offsets count the bytes passed over");
+            let block = raw.parse(0, 0);
+            subjects.extend(self::subjects(&block));
+            sizes.extend(block.messages.iter().map(|(_, p)| match p {
+                Parsed::Kept(m) => m.bytes,
+                _ => 0,
+            }));
+            offset = raw.offset + raw.data.len() as u64 + raw.passed_over;
         }
         assert_eq!(subjects, ["one", "giant", "three"]);
+        assert_eq!(offset, mbox.len() as u64);
+        let giant_bytes = giant.len() as u64;
+        assert_eq!(sizes[1], giant_bytes, "the bytes read past still count");
+    }
+
+    #[test]
+    fn hardening_24_an_envelope_right_after_a_closing_boundary_starts_a_message() {
+        let mbox = format!(
+            "{ENVELOPE}\nSubject: one\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n\nhi\n--b1--\n\
+             {ENVELOPE}\nSubject: two\n\nbody\n--b2--\n\
+             {ENVELOPE}\nnot a header, body text\n"
+        );
+        let block = split(&mbox);
+        assert_eq!(subjects(&block), ["one", "two"]);
+        // The envelope not followed by headers stays body text, and suspicious.
+        assert_eq!(block.suspicious_from_lines, 1);
+        // Cut into blocks, the stream splits at the same place.
+        let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 10, 1 << 20);
+        let first = blocks.next_block().unwrap().unwrap();
+        assert_eq!(first.data.len(), mbox.find("--b1--\n").unwrap() + 7);
+    }
+
+    #[test]
+    fn hardening_25_a_forwarded_envelope_does_not_split_and_leading_blank_lines_are_passed_over() {
+        for marker in [
+            "---------- Forwarded message ----------",
+            "----- Begin Included Message -----",
+        ] {
+            let mbox = format!(
+                "{ENVELOPE}\nSubject: one\n\nsee below\n{marker}\n\n{ENVELOPE}\nSubject: inner\n\ntext\n\n\
+                 {ENVELOPE}\nSubject: two\n\n"
+            );
+            let block = split(&mbox);
+            assert_eq!(subjects(&block), ["one", "two"], "{marker}");
+            assert_eq!(block.suspicious_from_lines, 1, "{marker}");
+        }
+        let mbox = format!("\n\r\n  \n{ENVELOPE}\nSubject: one\n\n\n{ENVELOPE}\nSubject: two\n\n");
+        assert!(looks_like_mbox(mbox.as_bytes()));
+        let mut blocks = Blocks::new(&b""[..], mbox.clone().into_bytes(), 1 << 20, 1 << 20);
+        let raw = blocks.next_block().unwrap().unwrap();
+        assert_eq!(raw.offset, 6, "the blank lines are passed over, and counted");
+        let block = raw.parse(0, 0);
+        assert_eq!(subjects(&block), ["one", "two"]);
+        assert_eq!(block.messages[0].0, 6);
+    }
+
+    #[test]
+    fn hardening_23_old_thunderbird_unquoted_mailboxes_are_mbox() {
+        // Older Thunderbird: `From - date` envelopes, bodies not `>`-escaped.
+        let mbox = "From - Mon Jan  1 00:00:00 2001\r\nX-Mozilla-Status: 0001\r\n\
+                    X-Mozilla-Status2: 00000000\r\nFrom: a@b.c\r\nSubject: one\r\n\r\n\
+                    From me to you: hello\r\n\r\nFrom the desk of A\r\n\r\n\
+                    From - Tue Jan 02 00:00:00 2001\r\nX-Mozilla-Status: 0001\r\nSubject: two\r\n\r\nbye\r\n";
+        assert!(looks_like_mbox(mbox.as_bytes()));
+        let block = split(mbox);
+        assert_eq!(subjects(&block), ["one", "two"]);
+        assert_eq!(block.suspicious_from_lines, 2);
     }
 }

@@ -1,11 +1,11 @@
 //! Ingest: input files → message rows, in parallel, with bounded memory.
 //!
 //! Files are read in parallel, and a large file is cut into blocks of whole
-//! messages parsed on the rayon pool: a plain mailbox through a memory map
-//! whose pages are released as each block is parsed, a gzip one as a
-//! stream decompressed while earlier blocks are parsed. No file is ever
-//! held in memory whole. Every message read is accounted for: kept,
-//! excluded or skipped.
+//! messages parsed on the rayon pool: a plain mailbox with positioned reads
+//! of each block by the worker that parses it, a gzip one as a stream
+//! decompressed while earlier blocks are parsed. No file is ever held in
+//! memory whole. Every message read is accounted for: kept, excluded or
+//! skipped.
 
 mod archive;
 mod calendar;
@@ -26,9 +26,11 @@ use archive::Archive;
 use crate::model::{Message, Millis, Parsed};
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -274,15 +276,18 @@ impl Ingested {
 
 /// Expands the inputs into files: a folder means every file below it, in
 /// sorted path order. Fails on the first path that does not exist.
+///
+/// Links to folders are not followed (a link back up would read the tree
+/// again and again); links to files are read. What cannot be listed or is
+/// not a regular file (a named pipe, a socket, a device) stays in the
+/// list, so that reading it gives a line naming it instead of aborting
+/// the run or waiting forever.
 pub fn list_files(inputs: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| with_path(input, e))?;
         if meta.is_dir() && !is_export_folder(input) {
-            let mut found = Vec::new();
-            walk(input, &mut found)?;
-            found.sort();
-            files.extend(found);
+            walk(input, &mut files);
         } else {
             files.push(input.clone());
         }
@@ -290,20 +295,72 @@ pub fn list_files(inputs: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
-        let path = entry.map_err(|e| with_path(dir, e))?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if passed_over(name) {
+fn walk(root: &Path, files: &mut Vec<PathBuf>) {
+    let mut entries = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = entries.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // Listed all the same: reading it gives the reason, on a
+                // line that names it.
+                files.extend(e.path().map(Path::to_path_buf));
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
             continue;
         }
-        if path.is_dir() && !is_export_folder(&path) {
-            walk(&path, found)?;
-        } else {
-            found.push(path);
+        let path = entry.path();
+        let name = entry.file_name().to_str().unwrap_or("");
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            if passed_over(name) || is_commlens_output(path) {
+                entries.skip_current_dir();
+            } else if is_export_folder(path) {
+                files.push(path.to_path_buf());
+                entries.skip_current_dir();
+            }
+            continue;
+        }
+        let linked_folder = file_type.is_symlink() && path.is_dir();
+        if !passed_over(name) && !linked_folder {
+            files.push(path.to_path_buf());
         }
     }
-    Ok(())
+}
+
+/// Whether a folder is commlens's own output, which is never input: a
+/// reports folder (it holds the lock), one of its reports, or a dataset or
+/// cache (manifests beside their Parquet data files).
+fn is_commlens_output(dir: &Path) -> bool {
+    if dir.join(REPORTS_LOCK).exists() || is_report(&dir.join("summary.json")) {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // A data file `NAME.GEN.parquet` of the manifest `NAME.json`.
+        name.strip_suffix(".parquet")
+            .and_then(|stem| stem.rsplit_once('.'))
+            .is_some_and(|(input, _)| dir.join(format!("{input}.json")).is_file())
+    })
+}
+
+/// The lock file every reports folder holds (see `report::layout`).
+const REPORTS_LOCK: &str = ".commlens.lock";
+
+/// Whether `path` is a report's `summary.json`.
+fn is_report(path: &Path) -> bool {
+    let mut head = Vec::new();
+    File::open(path)
+        .and_then(|file| file.take(4096).read_to_end(&mut head))
+        .is_ok_and(|_| memchr::memmem::find(&head, b"\"commlens_version\"").is_some())
 }
 
 /// Files in an input folder that hold no messages: hidden files,
@@ -392,14 +449,11 @@ pub fn read_grown(
         resume: None,
     };
     let file = File::open(&path)?;
-    // SAFETY: as in `read_mapped_mbox`.
-    let map = unsafe { memmap2::Mmap::map(&file)? };
-    let start = usize::try_from(resume.offset).map_err(|_| mismatch())?;
-    if start >= map.len() || !mbox::looks_like_mbox(&map[..map.len().min(HEAD_BYTES)]) {
+    if !mbox::looks_like_mbox(&read_at(&file, 0, HEAD_BYTES)?) {
         return Err(mismatch());
     }
-    progress.fetch_add(start as u64, Ordering::Relaxed);
-    let mut read = parse_mapped(&map, start, earlier, source, progress);
+    progress.fetch_add(resume.offset, Ordering::Relaxed);
+    let mut read = read_plain_mbox(file, resume.offset, earlier, source, progress)?;
     let resume = read.resume.take();
     let (input, messages) = Input::new(path, read);
     Ok((input, messages, resume))
@@ -407,8 +461,16 @@ pub fn read_grown(
 
 fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    if path.is_dir() {
+    let file_type = std::fs::metadata(path)?.file_type();
+    if file_type.is_dir() {
         return Ok(read_archive(&Archive::from_dir(path)?, &name, source, options));
+    }
+    if !file_type.is_file() {
+        // Opening a named pipe waits for a writer, and a device may never end.
+        return Ok(FileRead::problem(format!(
+            "{}, not a regular file",
+            special_file_kind(file_type)
+        )));
     }
     let mut file = File::open(path)?;
     let raw_head = read_head(&mut file)?;
@@ -416,7 +478,11 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
     if mbox::looks_like_mbox(&raw_head) {
-        return read_mapped_mbox(&file, source, &options.progress);
+        let out = FileRead {
+            format: Some(Format::Mbox),
+            ..FileRead::default()
+        };
+        return read_plain_mbox(file, 0, out, source, &options.progress);
     }
     let counted = Counted {
         inner: file,
@@ -431,6 +497,20 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         source,
         options,
     )
+}
+
+/// What a file that is neither a regular file nor a folder is.
+fn special_file_kind(file_type: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a named pipe"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
 }
 
 /// Reads one input held in memory, named `name`, as a file with that
@@ -555,75 +635,205 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Parses a plain mbox through a memory map: blocks are parsed in
-/// parallel straight from the page cache, and each block's pages leave the
-/// process as soon as it is parsed, so memory stays bounded.
-fn read_mapped_mbox(file: &File, source: u32, progress: &AtomicU64) -> io::Result<FileRead> {
-    // SAFETY: the map is read-only and shared. Appending to the file while
-    // it is read is safe (the map's length is fixed now); truncating it
-    // would fault, as it would for any reader of a memory-mapped file.
-    let map = unsafe { memmap2::Mmap::map(file)? };
-    let out = FileRead {
-        format: Some(Format::Mbox),
-        ..FileRead::default()
-    };
-    Ok(parse_mapped(&map, 0, out, source, progress))
+/// Parses a plain mbox from `start`, a block boundary, on top of `out`,
+/// what the bytes before it gave, and records where the last block starts.
+/// Blocks are read and parsed in parallel, each with positioned reads into
+/// its own buffer, so that a file truncated meanwhile (a mail client
+/// compacting it) ends the read early instead of faulting: what was read
+/// is kept, and the file is reported as changed. Only the bytes it held
+/// when opened are read: what is appended meanwhile is the next run's.
+fn read_plain_mbox(
+    file: File,
+    start: u64,
+    out: FileRead,
+    source: u32,
+    progress: &AtomicU64,
+) -> io::Result<FileRead> {
+    let size = file.metadata()?.len();
+    read_opened_mbox(&file, size, start, out, source, progress)
 }
 
-/// Parses the blocks of a mapped mbox from `start`, a block boundary, on
-/// top of `out`, what the bytes before it gave; records where the last
-/// block starts.
-fn parse_mapped(
-    map: &memmap2::Mmap,
-    start: usize,
+/// `read_plain_mbox` of a file that was `size` bytes long when opened.
+fn read_opened_mbox(
+    file: &File,
+    size: u64,
+    mut start: u64,
     mut out: FileRead,
     source: u32,
     progress: &AtomicU64,
-) -> FileRead {
-    map.advise(memmap2::Advice::Sequential).ok();
-    let data: &[u8] = map;
-    // Boundaries are found as workers ask for blocks, not all up front:
-    // finding one maps the page-cache folio around it (up to 2 MiB on
-    // ext4), and all of them at once would map half of a 4 GB file.
-    let mut blocks: Vec<(usize, mbox::Block)> = mbox::block_bounds(&data[start..], BLOCK_BYTES)
+) -> io::Result<FileRead> {
+    if start >= size {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no block there"));
+    }
+    if start == 0 {
+        start = mbox::leading_blank_lines(&read_at(file, 0, HEAD_BYTES)?) as u64;
+    }
+    // Each block's range with what reading it gave.
+    let mut blocks: Vec<_> = BlockBounds::new(file, start, size)
         .par_bridge()
         .map(|range| {
-            let range = start + range.start..start + range.end;
-            let block = mbox::parse_block(&data[range.clone()], range.start as u64, source);
-            // SAFETY: on a shared file mapping, MADV_DONTNEED only drops
-            // pages from this process; read again, they come back from the
-            // file unchanged. Nothing of this block is borrowed any more.
-            unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
-                    .ok();
-            }
-            progress.fetch_add(range.len() as u64, Ordering::Relaxed);
-            (range.start, block)
+            let read = read_block(file, range.clone(), source);
+            progress.fetch_add(range.end - range.start, Ordering::Relaxed);
+            (range, read)
         })
         .collect();
-    blocks.sort_unstable_by_key(|&(at, _)| at);
+    blocks.sort_unstable_by_key(|(range, _)| range.start);
     let last = blocks.len().saturating_sub(1);
-    for (i, (at, block)) in blocks.into_iter().enumerate() {
-        // A block whose envelope line is cut off may not be one once the
-        // line is whole: the file is then parsed whole next time.
-        if i == last && memchr::memchr(b'\n', &data[at..]).is_some() {
-            out.resume = Some(out.resume_at(at as u64));
+    let mut end = start;
+    for (i, (range, read)) in blocks.into_iter().enumerate() {
+        let (block, bytes, whole_line) = read?;
+        if end < range.start {
+            break; // after a block cut short: the file shrank
+        }
+        if i == last && whole_line {
+            out.resume = Some(out.resume_at(range.start));
         }
         out.add_block(block, source);
+        end = range.start + bytes;
     }
-    out
+    let now = file.metadata()?.len();
+    if end < size || now < size {
+        out.resume = None;
+        out.problem = Some(format!(
+            "changed while read (now {now} bytes, {size} when opened); the {} message(s) read up to byte {end} are kept",
+            out.read
+        ));
+    }
+    Ok(out)
+}
+
+/// Up to `len` bytes of `file` from `offset` (fewer at its end).
+fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(len);
+    At::new(file, offset, offset.saturating_add(len as u64)).read_to_end(&mut data)?;
+    Ok(data)
+}
+
+/// Reads the block of a plain mbox in `range`, as a stream, so that one
+/// giant message is read by its head in bounded memory; gives what it
+/// holds, how many bytes were read (fewer when the file shrank), and
+/// whether a line ends in it (else its envelope line may be cut off).
+fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Result<(mbox::Block, u64, bool)> {
+    let len = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+    // One more than the block: its whole range comes in one read.
+    let target = len.saturating_add(1).min(mbox::MAX_MESSAGE_BYTES);
+    let mut blocks = mbox::Blocks::new(At::new(file, range.start, range.end), Vec::new(), target, target);
+    // A worker's buffer is used again (a new one would fault its pages in),
+    // unless a giant message grew it.
+    blocks.recycle(SPARE.take());
+    let mut block = mbox::Block::default();
+    let mut whole_line = false;
+    while let Some(raw) = blocks.next_block()? {
+        whole_line |= memchr::memchr(b'\n', &raw.data).is_some();
+        let part = raw.parse(range.start, source);
+        block.messages.extend(part.messages);
+        block.suspicious_from_lines += part.suspicious_from_lines;
+        if raw.data.capacity() <= 2 * BLOCK_BYTES {
+            SPARE.set(Some(raw.data));
+        }
+    }
+    Ok((block, blocks.offset(), whole_line))
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
+}
+
+/// A plain mbox file cut into ranges of whole messages of about
+/// `BLOCK_BYTES`, lazily: a boundary is looked for only when its block is
+/// wanted, in windows read around it.
+struct BlockBounds<'a> {
+    file: &'a File,
+    next: u64,
+    size: u64,
+}
+
+impl<'a> BlockBounds<'a> {
+    /// The bytes searched at a time, and those before them that a
+    /// separator's check looks back on (its blank or boundary line) and
+    /// after them that hold its envelope line and the next.
+    const WINDOW: u64 = 256 << 10;
+    const BEHIND: u64 = 16 << 10;
+    const AHEAD: u64 = 16 << 10;
+
+    fn new(file: &'a File, start: u64, size: u64) -> BlockBounds<'a> {
+        BlockBounds {
+            file,
+            next: start,
+            size,
+        }
+    }
+
+    /// The first separator whose line starts after `from`, or the end.
+    fn separator_after(&self, mut from: u64) -> u64 {
+        while from < self.size {
+            let context = from.saturating_sub(Self::BEHIND);
+            let len = from + Self::WINDOW + Self::AHEAD - context;
+            let Ok(window) = read_at(self.file, context, len as usize) else {
+                return self.size;
+            };
+            let searched = (from - context) as usize..(from + Self::WINDOW - context) as usize;
+            if let Some(at) = mbox::separator_in(&window, searched) {
+                return context + at as u64;
+            }
+            if (window.len() as u64) < len {
+                return self.size; // the end, or the file shrank
+            }
+            from += Self::WINDOW;
+        }
+        self.size
+    }
+}
+
+impl Iterator for BlockBounds<'_> {
+    type Item = std::ops::Range<u64>;
+
+    fn next(&mut self) -> Option<std::ops::Range<u64>> {
+        if self.next >= self.size {
+            return None;
+        }
+        let start = self.next;
+        let end = self.separator_after(start + BLOCK_BYTES as u64);
+        self.next = end;
+        Some(start..end)
+    }
+}
+
+/// A reader of `file` from one offset to another, with positioned reads:
+/// several read one file at once.
+struct At<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a> At<'a> {
+    fn new(file: &'a File, pos: u64, end: u64) -> At<'a> {
+        At { file, pos, end }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX));
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// A reader that adds what it reads to a counter.
-struct Counted<R> {
+struct Counted<R, C> {
     inner: R,
-    bytes: Arc<AtomicU64>,
+    bytes: C,
 }
 
-impl<R: Read> Read for Counted<R> {
+impl<R: Read, C: Borrow<AtomicU64>> Read for Counted<R, C> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.bytes.borrow().fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -644,11 +854,11 @@ fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead>
             || {
                 batch
                     .par_iter()
-                    .map(|(offset, data)| mbox::parse_block(data, *offset, source))
+                    .map(|raw| raw.parse(0, source))
                     .collect::<Vec<_>>()
             },
         );
-        blocks.recycle(batch.into_iter().map(|(_, data)| data));
+        blocks.recycle(batch.into_iter().map(|raw| raw.data));
         for block in parsed {
             out.add_block(block, source);
         }
@@ -744,6 +954,199 @@ mod tests {
             (input.format, input.problem, input.read),
             (None, None, 0),
             "an empty mailbox"
+        );
+    }
+
+    const ENVELOPE: &str = "From a@b.c Mon Jan  1 10:00:00 2024";
+
+    /// A plain mailbox of `n` messages, `Subject: 1` and so on.
+    fn mailbox(n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("{ENVELOPE}\nMessage-ID: <{i}@x>\nSubject: {i}\n\nbody {i}\n\n"))
+            .collect()
+    }
+
+    fn names(root: &Path, files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hardening_02_folder_links_are_not_followed_and_a_bad_entry_is_its_own_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/Inbox"), mailbox(3)).unwrap();
+        std::os::unix::fs::symlink("..", root.join("a/up")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("again")).unwrap();
+        std::os::unix::fs::symlink("Inbox", root.join("a/link to Inbox")).unwrap();
+        std::os::unix::fs::symlink("missing", root.join("dangling")).unwrap();
+        let files = list_files(&[root.to_path_buf()]).unwrap();
+        assert_eq!(names(root, &files), ["a/Inbox", "a/link to Inbox", "dangling"]);
+        let ingested = read_all(files, &Options::default());
+        let read: Vec<u64> = ingested.inputs.iter().map(|i| i.read).collect();
+        assert_eq!(read, [3, 3, 0], "a link to a file is read, once");
+        assert_eq!(ingested.messages.len(), 6);
+        let problem = ingested.inputs[2].problem.as_deref().unwrap_or_default();
+        assert!(problem.contains("No such file or directory"), "{problem}");
+    }
+
+    #[test]
+    fn hardening_03_pipes_sockets_and_devices_are_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("Inbox"), mailbox(2)).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("socket")).unwrap();
+        let mut files = list_files(&[root.to_path_buf()]).unwrap();
+        assert_eq!(names(root, &files), ["Inbox", "pipe", "socket"]);
+        // Given directly, a pipe is refused the same way, and so is a device.
+        files.extend([root.join("pipe"), PathBuf::from("/dev/zero")]);
+        let ingested = read_all(files, &Options::default());
+        let outcome: Vec<(u64, Option<String>)> = ingested
+            .inputs
+            .iter()
+            .map(|i| (i.read, i.problem.clone()))
+            .collect();
+        let refused = |kind: &str| (0, Some(format!("{kind}, not a regular file")));
+        assert_eq!(
+            outcome,
+            [
+                (2, None),
+                refused("a named pipe"),
+                refused("a socket"),
+                refused("a named pipe"),
+                refused("a device"),
+            ]
+        );
+    }
+
+    #[test]
+    fn hardening_04_commlens_outputs_in_an_input_tree_are_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let log = "timestamp,conversation,sender\n1704103200,c,a\n";
+        write("mail/Inbox", &mailbox(2));
+        // A reports folder: its lock, a report, and `latest`.
+        write("reports/.commlens.lock", "process 1");
+        write("reports/all/messages.csv", log);
+        write(
+            "reports/all/summary.json",
+            "{\n  \"commlens_version\": \"0.1.0\"\n}\n",
+        );
+        std::os::unix::fs::symlink("all", root.join("reports/latest")).unwrap();
+        // A report copied out of its reports folder.
+        write("copied/messages.csv", log);
+        write("copied/summary.json", "{\n  \"commlens_version\": \"0.1.0\"\n}\n");
+        // A dataset (or a cache): manifests beside their data files.
+        write("dataset/Inbox.json", "{\"schema_version\":1}\n");
+        write("dataset/Inbox.3f2a.parquet", "PAR1");
+        // Look-alikes that are input.
+        write("chats/summary.json", "{\"name\": \"chat\"}");
+        write("chats/messages.csv", log);
+        let files = list_files(&[root.to_path_buf()]).unwrap();
+        assert_eq!(
+            names(root, &files),
+            ["chats/messages.csv", "chats/summary.json", "mail/Inbox"]
+        );
+        let ingested = read_all(files, &Options::default());
+        assert_eq!(ingested.messages.len(), 1 + 2);
+    }
+
+    /// A file as it was when opened, then cut to `keep` bytes before it is
+    /// read to the end: what a mail client compacting a folder does.
+    fn read_truncated(text: &str, keep: u64) -> FileRead {
+        let mut file = tempfile::tempfile().unwrap();
+        io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let size = text.len() as u64;
+        file.set_len(keep).unwrap();
+        let out = FileRead {
+            format: Some(Format::Mbox),
+            ..FileRead::default()
+        };
+        read_opened_mbox(&file, size, 0, out, 0, &AtomicU64::new(0)).unwrap()
+    }
+
+    #[test]
+    fn hardening_08_a_mailbox_truncated_while_read_keeps_what_was_read() {
+        let text = mailbox(3);
+        let whole = read_truncated(&text, text.len() as u64);
+        assert_eq!((whole.read, whole.messages.len(), &whole.problem), (3, 3, &None));
+        assert_eq!(whole.resume.map(|r| (r.offset, r.kept)), Some((0, 0)));
+        // Cut in the second message's body.
+        let cut = text.find("body 2").unwrap() as u64 + 2;
+        let read = read_truncated(&text, cut);
+        let subjects: Vec<&str> = read.messages.iter().map(|m| m.subject.as_str()).collect();
+        assert_eq!((read.read, subjects), (2, vec!["1", "2"]));
+        assert_eq!(
+            read.problem.as_deref(),
+            Some(
+                format!(
+                    "changed while read (now {cut} bytes, {} when opened); the 2 message(s) read up to byte {cut} are kept",
+                    text.len()
+                )
+                .as_str()
+            )
+        );
+        assert!(read.resume.is_none(), "never resumed from, nor cached");
+    }
+
+    #[test]
+    fn hardening_08_plain_blocks_read_as_the_stream_does_and_resume_when_grown() {
+        // About 12 MB: three blocks, some messages cut across windows.
+        let message = |i: usize| {
+            let body = format!("line {i} of a longer body\n").repeat(40 + i % 700);
+            format!("{ENVELOPE}\nMessage-ID: <{i}@x>\nSubject: {i}\n\n{body}\n")
+        };
+        let text: String = (0..1500).map(message).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Inbox");
+        std::fs::write(&path, &text).unwrap();
+        let options = Options::default();
+        let (input, messages, resume) = read_one(path.clone(), 0, &options);
+        let (streamed, streamed_messages) = read_bytes(text.as_bytes(), "Inbox", &options);
+        let subjects = |m: &[Message]| m.iter().map(|m| m.subject.clone()).collect::<Vec<_>>();
+        assert_eq!((input.read, &input.problem), (1500, &None));
+        assert_eq!(subjects(&messages), subjects(&streamed_messages));
+        assert_eq!(streamed.read, 1500);
+        let resume = resume.unwrap();
+        assert!(resume.offset > 2 * BLOCK_BYTES as u64, "{resume:?}");
+        assert!(text[resume.offset as usize..].starts_with(ENVELOPE));
+        // Grown by appending: only the last block is parsed again.
+        let grown: String = (1500..1510).map(message).collect();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| io::Write::write_all(&mut f, grown.as_bytes()))
+            .unwrap();
+        let earlier = (input, messages);
+        let progress = AtomicU64::new(0);
+        let (input, messages, _) = read_grown(path.clone(), 0, earlier, &resume, &progress).unwrap();
+        let (whole, whole_messages, _) = read_one(path, 0, &options);
+        assert_eq!((input.read, input.kept, whole.read), (1510, 1510, 1510));
+        assert_eq!(subjects(&messages), subjects(&whole_messages));
+    }
+
+    #[test]
+    fn hardening_25_a_plain_mailbox_starting_with_blank_lines_reads_every_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Inbox");
+        std::fs::write(&path, format!("\n\n{}", mailbox(3))).unwrap();
+        let (input, messages, _) = read_one(path, 0, &Options::default());
+        assert_eq!(
+            (input.format, input.read, messages.len()),
+            (Some(Format::Mbox), 3, 3)
         );
     }
 }

@@ -35,7 +35,13 @@ pub struct Head<'a> {
     autorespond: Option<MailHeader<'a>>,
     content_length: Option<MailHeader<'a>>,
     received: Vec<&'a [u8]>,
+    /// How many fields were longer than `MAX_FIELD_BYTES`, and cut there.
+    pub cut_fields: u32,
 }
+
+/// The most of one header field that is read: far above any real one (a
+/// `References` chain of a thousand ids is 50 KB).
+pub const MAX_FIELD_BYTES: usize = 64 << 10;
 
 impl<'a> Head<'a> {
     /// Scans the header block at the start of `data`.
@@ -75,6 +81,11 @@ impl<'a> Head<'a> {
 
     fn keep(&mut self, name: &[u8], raw: &'a [u8]) {
         let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
+        // A giant field would be copied into every string made from it.
+        if raw.len() > MAX_FIELD_BYTES {
+            self.cut_fields += 1;
+        }
+        let raw = &raw[..raw.len().min(MAX_FIELD_BYTES)];
         let value = &raw[name.len() + 1..];
         let raw_slot = match name.len() {
             10 if is("message-id") => Some(&mut self.message_id),
@@ -169,7 +180,7 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
 
 /// RFC 5322 field names: printable ASCII but `:`. mailparse takes any
 /// line as a header; a block with no real field name is not mail.
-fn is_field_name(name: &[u8]) -> bool {
+pub fn is_field_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
@@ -416,5 +427,29 @@ mod tests {
         let m = kept("Date: Fri, 1 Jan 2100 00:00:00 +0000\n\n");
         assert_eq!(m.date_source, DateSource::FromLine);
         assert_eq!(m.timestamp, date::parse("Mon, 1 Jan 2024 10:04:00 +0000"));
+    }
+
+    #[test]
+    fn hardening_07_giant_header_fields_are_cut_and_the_message_kept() {
+        let ids: String = (0..20_000).map(|i| format!("<{i}@example.org> ")).collect();
+        let raw = format!(
+            "Subject: {}\nReferences: {ids}\nMessage-ID: <m@x>\nFrom: a@b.c\n\n",
+            "x".repeat(1 << 20)
+        );
+        let head = Head::scan(raw.as_bytes());
+        assert_eq!(head.cut_fields, 2);
+        let m = kept(&raw);
+        assert_eq!(m.subject.len(), MAX_FIELD_BYTES - "Subject: ".len());
+        let cut = &ids[..MAX_FIELD_BYTES - "References: ".len()];
+        let whole_ids = cut.matches('>').count();
+        assert_eq!(m.references.iter().count(), whole_ids);
+        assert_eq!(
+            m.references.last(),
+            Some(format!("{}@example.org", whole_ids - 1).as_str())
+        );
+        assert_eq!(
+            (m.message_id.as_deref(), m.sender.as_str()),
+            (Some("m@x"), "a@b.c")
+        );
     }
 }
