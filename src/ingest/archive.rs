@@ -32,6 +32,11 @@ enum Place {
     Path(PathBuf),
 }
 
+/// A file of an archive as it is read: buffered, so that a parser that
+/// takes a byte at a time (serde_json) does not pay a call through the
+/// member's reader for each.
+pub(super) type Stream<'r> = BufReader<Box<dyn Read + 'r>>;
+
 pub(super) trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
 
@@ -150,7 +155,7 @@ impl<'a> Archive<'a> {
     /// is inflated as `read` takes it, so memory is what `read` keeps. A
     /// member that is damaged (a bad checksum, corrupt compressed data)
     /// or takes the zip past its limit fails `read`'s reads.
-    pub fn stream<T>(&self, name: &str, read: impl FnOnce(&mut dyn Read) -> T) -> io::Result<T> {
+    pub fn stream<T>(&self, name: &str, read: impl FnOnce(&mut Stream) -> T) -> io::Result<T> {
         let member = self
             .position(name)
             .map(|i| &self.members[i])
@@ -164,9 +169,9 @@ impl<'a> Archive<'a> {
                     expanded,
                     limit: *limit,
                 };
-                Ok(read(&mut BufReader::new(limited)))
+                Ok(read(&mut BufReader::new(Box::new(limited))))
             }
-            (_, Place::Path(path)) => Ok(read(&mut BufReader::new(File::open(path)?))),
+            (_, Place::Path(path)) => Ok(read(&mut BufReader::new(Box::new(File::open(path)?)))),
             (Store::Dir, Place::Index(_)) => Err(io::Error::other("a folder has no zip members")),
         }
     }

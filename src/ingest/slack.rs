@@ -10,7 +10,7 @@
 //! leaves, topic and name changes, pins and other notices are excluded;
 //! bot messages are automated.
 
-use super::archive::Archive;
+use super::archive::{Archive, Stream};
 use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
@@ -272,7 +272,7 @@ struct Day {
 }
 
 /// Reads a day file's array one message at a time, as it is inflated.
-fn read_day(reader: &mut dyn Read) -> Day {
+fn read_day(reader: &mut Stream) -> Day {
     let mut counted = Counted {
         inner: reader,
         bytes: 0,
@@ -662,5 +662,34 @@ mod tests {
             [("unreadable_export_file", "users.json (Invalid checksum)")]
         );
         assert_eq!(read.read, 8);
+    }
+
+    #[test]
+    fn hardening_06_a_day_file_is_read_as_a_stream_not_whole() {
+        use std::io::Write;
+        // 64 MiB of messages in one member, written as a stream too.
+        let mut zip = zip::ZipWriter::new(tempfile::tempfile().unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        for list in ["users.json", "channels.json"] {
+            zip.start_file(list, options).unwrap();
+            zip.write_all(b"[]").unwrap();
+        }
+        zip.start_file("dev/2024-01-01.json", options).unwrap();
+        let text = "x".repeat(1 << 14);
+        for i in 0..4096 {
+            let sep = if i == 0 { "[" } else { "," };
+            let ts = 1_704_103_200 + i;
+            write!(
+                zip,
+                r#"{sep}{{"user": "U1", "text": "{text}", "ts": "{ts}.000100"}}"#
+            )
+            .unwrap();
+        }
+        zip.write_all(b"]").unwrap();
+        let archive = Archive::from_zip(zip.finish().unwrap()).unwrap();
+        let read = read(&archive, "", 0, &Options::default());
+        assert_eq!((read.read, read.messages.len()), (4096, 4096));
+        assert!(read.messages.iter().all(|m| m.bytes == 1 << 14));
+        assert_eq!(read.messages[4095].timestamp, Some(1_704_107_295_000));
     }
 }
