@@ -5,20 +5,24 @@
 //! A message's `type` is the name of Discord's message kind where the
 //! exporter knows one (`Default`, `Reply`, `GuildMemberJoin`, ...) and its
 //! number otherwise (`"20"`: a slash command's answer). Default messages,
-//! replies and command answers are messages; every other kind is a system
-//! notice (joins, pins, calls, boosts, thread starts). `reference.messageId`
+//! replies and command answers are messages; a `Call` is a call row
+//! (synchronous time, METRICS.md section 4) lasting until its
+//! `callEndedTimestamp`; every other kind is a system notice (joins, pins,
+//! boosts, thread starts). `reference.messageId`
 //! names the parent of a reply in the same channel; `author.isBot` marks
 //! bots. The sender is the author's user name (with its `#discriminator`
 //! for accounts from before unique names); the conversation is the guild
 //! and channel names with the channel's id, `Rust #help (1234)`, as two
 //! channels or guilds may share a name.
 
-use super::json_export::{Item, first_key, has_key};
+use super::json_export::{Item, damage_reason, each_item, failed_at, failure, first_key, has_key};
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::HashSet;
+use std::fmt;
 
 /// Message kinds that are messages: Default (0), Reply (19), and the
 /// answers to slash commands (20) and context-menu commands (23), under
@@ -34,20 +38,51 @@ const MESSAGE_KINDS: &[&str] = &[
     "23",
 ];
 
-#[derive(Deserialize)]
-struct Root {
+/// Discord's call entries (3): synchronous time, from the message's
+/// `timestamp` to its `callEndedTimestamp`.
+const CALL_KINDS: &[&str] = &["Call", "3"];
+
+/// A channel's export as read, in file order. Reading stops at a damaged
+/// byte; what came before it is here.
+#[derive(Default)]
+struct Export {
     guild: Option<Guild>,
-    channel: Channel,
-    #[serde(default)]
+    channel: Option<Channel>,
     messages: Vec<Item<Msg>>,
 }
+
+impl<'de> Visitor<'de> for &mut Export {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object with a `guild`, a `channel` and a `messages` list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "guild" => self.guild = map.next_value()?,
+                "channel" => self.channel = map.next_value()?,
+                "messages" => map.next_value_seed(each_item(|m| self.messages.push(m)))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a file sniffed as Discord's must be, said to a user whose file is not.
+const EXPECTED: &str =
+    "expected a DiscordChatExporter JSON export (an object with `guild`, `channel` and a `messages` list)";
 
 #[derive(Deserialize)]
 struct Guild {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Channel {
     id: Option<String>,
     #[serde(rename = "type")]
@@ -62,6 +97,9 @@ struct Msg {
     #[serde(rename = "type")]
     kind: Option<String>,
     timestamp: String,
+    /// When a call ended; `null` while it goes on.
+    #[serde(rename = "callEndedTimestamp")]
+    call_ended: Option<String>,
     content: Option<String>,
     author: Author,
     reference: Option<Reference>,
@@ -91,28 +129,44 @@ pub(super) fn sniff(head: &[u8]) -> bool {
     first_key(head) == Some(b"guild") && has_key(head, "channel") && has_key(head, "messages")
 }
 
+/// Reads the export in `data` into `export`, up to where it fails.
+fn parse(data: &[u8], export: &mut Export) -> Result<(), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
+    deserializer.deserialize_map(&mut *export)?;
+    deserializer.end()
+}
+
 pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> FileRead {
-    let root: Root = match serde_json::from_slice(data) {
-        Ok(root) => root,
-        Err(e) => return FileRead::problem(format!("not a readable DiscordChatExporter export: {e}")),
+    let mut export = Export::default();
+    // Damage once messages were read ends the file there, and counts as
+    // one record; before any, the file is not usable at all.
+    let damage = match parse(data, &mut export) {
+        Ok(()) => None,
+        Err(e) if !export.messages.is_empty() => Some(e),
+        Err(e) => return FileRead::problem(format!("{}; {EXPECTED}", failure(data, &e))),
     };
-    let channel_id = root.channel.id.filter(|id| !id.is_empty());
-    let guild = root.guild.and_then(|g| g.name).unwrap_or_default();
-    let name = root.channel.name.unwrap_or_default();
+    let channel = export.channel.unwrap_or_default();
+    let channel_id = channel.id.filter(|id| !id.is_empty());
+    let guild = export.guild.and_then(|g| g.name).unwrap_or_default();
+    let name = channel.name.unwrap_or_default();
     let conversation = match &channel_id {
         Some(id) => format!("{guild} #{name} ({id})"),
         None => format!("{guild} #{name}"),
     };
     let mut out = FileRead::default();
-    for (i, item) in root.messages.into_iter().enumerate() {
+    for (i, item) in export.messages.into_iter().enumerate() {
         let parsed = match item {
             Item::Read(msg) => message(msg, &conversation, channel_id.as_deref(), source, options),
             Item::Malformed => Parsed::Skipped("malformed_json_message"),
         };
         out.add(parsed, source, || format!("messages[{i}]"));
     }
+    if let Some(e) = damage {
+        let at = format!("byte {}", failed_at(data, &e));
+        out.add(Parsed::Skipped(damage_reason(&e)), source, || at);
+    }
     let direct = matches!(
-        root.channel.kind.as_deref(),
+        channel.kind.as_deref(),
         Some("DirectTextChat" | "DirectGroupTextChat")
     );
     if direct {
@@ -128,13 +182,30 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
 }
 
 fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, options: &Options) -> Parsed {
-    if !MESSAGE_KINDS.contains(&msg.kind.as_deref().unwrap_or("Default")) {
+    let kind = msg.kind.as_deref().unwrap_or("Default");
+    let call = CALL_KINDS.contains(&kind);
+    if !call && !MESSAGE_KINDS.contains(&kind) {
         return Parsed::Excluded("system_notice");
     }
     let Some(timestamp) = parse_timestamp(&msg.timestamp, options) else {
         return Parsed::Skipped("unparsable_timestamp");
     };
     let mut m = Message::new(source, Kind::Log, "chat");
+    if call {
+        // From the call's start to its end: one that has not ended is not
+        // counted yet, and one that ended as it began was not talked in.
+        let Some(ended) = msg.call_ended.as_deref().filter(|e| !e.trim().is_empty()) else {
+            return Parsed::Excluded("unfinished_call");
+        };
+        let Some(end) = parse_timestamp(ended, options) else {
+            return Parsed::Skipped("unparsable_timestamp");
+        };
+        match end.checked_sub(timestamp) {
+            Some(duration) if duration > 0 => m.duration = Some(duration),
+            _ => return Parsed::Excluded("unanswered_call"),
+        }
+        (m.kind, m.channel) = (Kind::Event, "call".into());
+    }
     let author = msg.author;
     let name = author.name.filter(|n| !n.is_empty());
     m.sender = match (name, author.discriminator.as_deref()) {
@@ -143,7 +214,7 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
         (None, _) => author.id.unwrap_or_default(),
     };
     m.automated = author.is_bot;
-    m.parent_id = msg.reference.and_then(|r| {
+    m.parent_id = msg.reference.filter(|_| !call).and_then(|r| {
         let reply = r.kind.as_deref().is_none_or(|k| k == "Default");
         let here = r.channel_id.is_none() || r.channel_id.as_deref() == channel_id;
         r.message_id.filter(|_| reply && here)
@@ -151,7 +222,8 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
     m.conversation = Some(conversation.to_string());
     m.message_id = Some(msg.id);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.bytes = msg.content.map_or(0, |c| c.len() as u64);
+    // A call's content is the client's notice ("Started a call").
+    m.bytes = msg.content.filter(|_| !call).map_or(0, |c| c.len() as u64);
     Parsed::Kept(m)
 }
 
@@ -253,11 +325,102 @@ mod tests {
             0,
             &Options::default(),
         );
-        assert!(
-            read.problem
-                .is_some_and(|p| p.starts_with("not a readable DiscordChatExporter export"))
+        assert_eq!(
+            read.problem.as_deref(),
+            Some(
+                "cut off at byte 63, before its first message; expected a DiscordChatExporter JSON export \
+                 (an object with `guild`, `channel` and a `messages` list)"
+            )
         );
         assert_eq!(read.read, 0);
+    }
+
+    const HEAD: &str = r#"{"guild": {"id": "0", "name": "Direct Messages"},
+  "channel": {"id": "60", "type": "DirectTextChat", "name": "bob"},
+  "messages": ["#;
+
+    fn default(id: u32, author: &str) -> String {
+        format!(
+            r#"{{"id": "{id}", "type": "Default", "timestamp": "2024-01-01T10:00:{id:02}+00:00", "content": "hey", "author": {{"id": "{author}", "name": "{author}"}}}}"#
+        )
+    }
+
+    #[test]
+    fn hardening_15_a_discord_export_cut_in_message_3_of_5_keeps_2() {
+        let messages: Vec<String> = (1..=5).map(|i| default(i, "ann")).collect();
+        let whole = format!("{HEAD}{}]}}", messages.join(",\n"));
+        let cut = whole.find(r#"{"id": "3""#).unwrap() + 30;
+        let read = read(&whole.as_bytes()[..cut], "", 0, &Options::default());
+        assert_eq!(read.problem, None);
+        let ids: Vec<_> = read
+            .messages
+            .iter()
+            .map(|m| m.message_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
+        let skips: Vec<_> = read.skipped.iter().map(|s| (s.reason, s.at.clone())).collect();
+        assert_eq!(skips, [("truncated_json", format!("byte {cut}"))]);
+        assert_eq!(read.read, 3);
+    }
+
+    #[test]
+    fn hardening_26_discord_calls_are_call_rows_with_their_duration() {
+        let call = |id: u32, author: &str, ended: &str| {
+            format!(
+                r#"{{"id": "{id}", "type": "Call", "timestamp": "2024-01-01T10:00:00+00:00", "callEndedTimestamp": {ended}, "content": "Started a call that lasted 8 minutes.", "author": {{"id": "{author}", "name": "{author}"}}}}"#
+            )
+        };
+        let messages = [
+            default(1, "ann"),
+            call(2, "bob", r#""2024-01-01T10:07:30.250+00:00""#),
+            call(3, "ann", "null"),
+            call(4, "ann", r#""2024-01-01T10:00:00+00:00""#),
+            call(5, "ann", r#""2024-01-01T11:00:00+01:00""#),
+            default(6, "bob"),
+        ];
+        let whole = format!("{HEAD}{}]}}", messages.join(",\n"));
+        let read = read(whole.as_bytes(), "", 0, &Options::default());
+        let rows: Vec<_> = read
+            .messages
+            .iter()
+            .map(|m| {
+                (
+                    m.message_id.as_deref().unwrap(),
+                    m.kind,
+                    m.channel.as_ref(),
+                    m.sender.as_str(),
+                    m.recipients.clone(),
+                    m.duration,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("1", Kind::Log, "chat", "ann", vec!["bob".to_string()], None),
+                (
+                    "2",
+                    Kind::Event,
+                    "call",
+                    "bob",
+                    vec!["ann".to_string()],
+                    Some(450_250)
+                ),
+                ("6", Kind::Log, "chat", "bob", vec!["ann".to_string()], None),
+            ]
+        );
+        assert_eq!(read.messages[1].timestamp, Some(1_704_103_200_000));
+        assert_eq!(
+            read.messages[1].conversation.as_deref(),
+            Some("Direct Messages #bob (60)")
+        );
+        assert_eq!(read.excluded.get("unfinished_call"), Some(&1));
+        assert_eq!(
+            read.excluded.get("unanswered_call"),
+            Some(&2),
+            "ended as it began"
+        );
+        assert_eq!(read.read, 6);
     }
 
     #[test]

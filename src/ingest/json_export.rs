@@ -1,13 +1,18 @@
 //! What the JSON chat exports (Slack, Telegram, Discord) share: arrays
 //! whose items are read one by one, so that one malformed message is
-//! skipped without losing the file, and cheap looks at a document's keys
-//! for sniffing.
+//! skipped without losing the file, and a damaged document (cut off,
+//! nested too deep) keeps the items before the damage; and cheap looks at
+//! a document's keys for sniffing.
 
-use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+use serde::de::{Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::marker::PhantomData;
 
 /// An array item that was either read as `T` or was not (a wrong type, a
-/// missing field): the item is buffered alone, so memory stays that of
-/// the typed records, and the rest of the array is still read.
+/// missing field, nesting past serde_json's depth limit): the item is
+/// buffered alone, as raw text, so memory stays that of one record, and
+/// the rest of the array is still read.
 #[derive(Debug)]
 pub(super) enum Item<T> {
     Read(T),
@@ -16,9 +21,90 @@ pub(super) enum Item<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Item<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        Ok(T::deserialize(value).map_or(Item::Malformed, Item::Read))
+        // Skipping over raw text has no depth limit: an item nested too
+        // deep fails alone, when it is read as `T`.
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        Ok(serde_json::from_str(raw.get()).map_or(Item::Malformed, Item::Read))
     }
+}
+
+/// Reads an array one item at a time, handing each to `each` as soon as
+/// it is read: nothing but the current item is held, and when the
+/// document is damaged further on, the items before the damage have been
+/// handed already.
+pub(super) fn each_item<T, F: FnMut(Item<T>)>(each: F) -> EachItem<T, F> {
+    EachItem {
+        each,
+        item: PhantomData,
+    }
+}
+
+pub(super) struct EachItem<T, F> {
+    each: F,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned, F: FnMut(Item<T>)> DeserializeSeed<'de> for EachItem<T, F> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, F: FnMut(Item<T>)> Visitor<'de> for EachItem<T, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element()? {
+            (self.each)(item);
+        }
+        Ok(())
+    }
+}
+
+/// The skip reason of a document that stopped being readable: cut off, or
+/// not JSON (or not the shape expected) from some byte on.
+pub(super) fn damage_reason(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "truncated_json",
+        _ => "malformed_json",
+    }
+}
+
+/// Where in `data` serde_json failed with `e`, as a count of bytes: the
+/// line and column it gives, as one number (a cut-off document's length).
+pub(super) fn failed_at(data: &[u8], e: &serde_json::Error) -> usize {
+    let line_start = match e.line() {
+        0 | 1 => 0,
+        line => memchr::memchr_iter(b'\n', data)
+            .nth(line - 2)
+            .map_or(data.len(), |newline| newline + 1),
+    };
+    (line_start + e.column()).min(data.len())
+}
+
+/// Where and why a document failed before its first item, for a user.
+pub(super) fn failure(data: &[u8], e: &serde_json::Error) -> String {
+    let at = failed_at(data, e);
+    match e.classify() {
+        serde_json::error::Category::Eof => format!("cut off at byte {at}, before its first message"),
+        _ => {
+            let text = e.to_string();
+            let place = format!(" at line {} column {}", e.line(), e.column());
+            format!("at byte {at}: {}", text.strip_suffix(&place).unwrap_or(&text))
+        }
+    }
+}
+
+/// Size in bytes of a message's text (see `text_bytes`), read without
+/// keeping the text.
+pub(super) fn text_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(|text| text_bytes(&text))
 }
 
 /// The first key of the JSON object that `head` starts with.

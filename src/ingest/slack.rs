@@ -10,13 +10,16 @@
 //! leaves, topic and name changes, pins and other notices are excluded;
 //! bot messages are automated.
 
-use super::archive::Archive;
-use super::json_export::Item;
+use super::archive::{Archive, Stream};
+use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use rayon::prelude::*;
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
+use serde_json::error::Category;
 use std::collections::HashMap;
+use std::io::{self, Read};
 
 /// Conversations with more members than a Slack group DM may hold (9) are
 /// broadcast rooms: their members are not listed as each message's
@@ -74,7 +77,8 @@ struct Msg {
     username: Option<String>,
     bot_id: Option<String>,
     bot_profile: Option<Profile>,
-    text: Option<String>,
+    #[serde(default, deserialize_with = "text_size")]
+    text: u64,
 }
 
 #[derive(Deserialize)]
@@ -120,7 +124,7 @@ fn ts_millis(ts: &str) -> Option<Millis> {
 
 /// Whether the archive is a Slack export.
 pub(super) fn detect(archive: &Archive) -> bool {
-    archive.get("users.json").is_some() && archive.get("channels.json").is_some()
+    archive.contains("users.json") && archive.contains("channels.json")
 }
 
 /// People of the workspace: names made unique (two people sharing a name
@@ -259,20 +263,98 @@ fn day_file_folder(path: &str) -> Option<&str> {
     (is_day && !folder.is_empty()).then_some(folder)
 }
 
+/// What one day file gave: its messages as read, how its reading ended,
+/// and how many bytes were read.
+struct Day {
+    items: Vec<Item<Msg>>,
+    end: Result<(), serde_json::Error>,
+    bytes: u64,
+}
+
+/// Reads a day file's array one message at a time, as it is inflated.
+fn read_day(reader: &mut Stream) -> Day {
+    let mut counted = Counted {
+        inner: reader,
+        bytes: 0,
+    };
+    let mut items = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_reader(&mut counted);
+    let end = each_item(|m| items.push(m))
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    let bytes = counted.bytes;
+    // A zip member's checksum is checked at its end: the rest of a file
+    // whose JSON broke is read through, so that a damaged member shows as
+    // one rather than as bad JSON.
+    let end = match end {
+        Err(e) if e.classify() != Category::Io => match io::copy(&mut counted, &mut io::sink()) {
+            Err(damaged) => Err(serde_json::Error::io(damaged)),
+            Ok(_) => Err(e),
+        },
+        end => end,
+    };
+    Day { items, end, bytes }
+}
+
+/// A reader that counts what it gives.
+struct Counted<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// A day file read: its messages and how the reading ended; or a file
+/// that itself could not be read (a zip member's bad checksum or corrupt
+/// data, a disk error) after `read` messages, with why.
+enum DayFile {
+    Read(Day),
+    Unreadable { read: usize, error: String },
+}
+
+fn read_day_file(archive: &Archive, path: &str) -> DayFile {
+    match archive.stream(path, read_day) {
+        Ok(Day {
+            items, end: Err(e), ..
+        }) if e.classify() == Category::Io => DayFile::Unreadable {
+            read: items.len(),
+            error: e.to_string(),
+        },
+        Ok(day) => DayFile::Read(day),
+        Err(e) => DayFile::Unreadable {
+            read: 0,
+            error: e.to_string(),
+        },
+    }
+}
+
 pub(super) fn read(archive: &Archive, _name: &str, source: u32, _options: &Options) -> FileRead {
-    let day_files: Vec<(&str, &str, &[u8])> = archive
-        .files()
-        .filter_map(|(path, data)| Some((path, day_file_folder(path)?, data)))
+    let day_files: Vec<(&str, &str)> = archive
+        .names()
+        .filter_map(|path| Some((path, day_file_folder(path)?)))
         .collect();
-    let days: Vec<Option<Vec<Item<Msg>>>> = day_files
+    let days: Vec<DayFile> = day_files
         .par_iter()
-        .map(|(_, _, data)| serde_json::from_slice(data).ok())
+        .map(|(path, _)| read_day_file(archive, path))
         .collect();
     let mut people = People::read(archive.get("users.json"));
-    let messages = days.iter().flatten().flatten().filter_map(|item| match item {
-        Item::Read(msg) => Some(msg),
-        Item::Malformed => None,
-    });
+    let messages = days
+        .iter()
+        .filter_map(|day| match day {
+            DayFile::Read(day) => Some(&day.items),
+            DayFile::Unreadable { .. } => None,
+        })
+        .flatten()
+        .filter_map(|item| match item {
+            Item::Read(msg) => Some(msg),
+            Item::Malformed => None,
+        });
     for msg in messages {
         if let (Some(id), Some(profile)) = (&msg.user, &msg.user_profile) {
             people.learn(id, profile);
@@ -280,23 +362,46 @@ pub(super) fn read(archive: &Archive, _name: &str, source: u32, _options: &Optio
     }
     let rooms = conversations(archive, &people);
     let mut out = FileRead::default();
-    for ((path, folder, _), items) in day_files.into_iter().zip(days) {
+    // A list (users.json, channels.json) that could not be read costs
+    // names, not messages: it is named, and counted once.
+    for (path, error) in archive.unreadable() {
+        out.add(Parsed::Skipped("unreadable_export_file"), source, || {
+            format!("{path} ({error})")
+        });
+    }
+    for ((path, folder), day) in day_files.into_iter().zip(days) {
         let (conversation, members) = match rooms.get(folder) {
             Some(room) => (room.name.as_str(), room.members.as_slice()),
             None => (folder, &[][..]),
         };
-        let Some(items) = items else {
-            out.add(Parsed::Skipped("malformed_json_file"), source, || {
-                path.to_string()
-            });
-            continue;
+        let day = match day {
+            DayFile::Read(day) => day,
+            // What was read of a damaged file is not trusted: its messages
+            // are counted, and the rest of it once, with why.
+            DayFile::Unreadable { read, error } => {
+                for i in 0..read {
+                    out.add(Parsed::Skipped("unreadable_export_file"), source, || {
+                        format!("{path}[{i}]")
+                    });
+                }
+                out.add(Parsed::Skipped("unreadable_export_file"), source, || {
+                    format!("{path} ({error})")
+                });
+                continue;
+            }
         };
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, item) in day.items.into_iter().enumerate() {
             let parsed = match item {
                 Item::Read(msg) => message(msg, conversation, members, &people, source),
                 Item::Malformed => Parsed::Skipped("malformed_json_message"),
             };
             out.add(parsed, source, || format!("{path}[{i}]"));
+        }
+        // A file cut off or broken keeps the messages before the damage.
+        if let Err(e) = day.end {
+            out.add(Parsed::Skipped(damage_reason(&e)), source, || {
+                format!("{path}, byte {}", day.bytes)
+            });
         }
     }
     out
@@ -337,22 +442,18 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &People, so
     m.conversation = Some(conversation.to_string());
     m.message_id = Some(ts);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.bytes = msg.text.map_or(0, |t| t.len() as u64);
+    m.bytes = msg.text;
     Parsed::Kept(m)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::archive::tests::zip_of;
     use super::*;
 
-    fn archive(files: &[(&str, &str)]) -> Archive {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        Archive::from_dir(dir.path()).unwrap()
+    fn archive(files: &[(&str, &str)]) -> Archive<'static> {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+        Archive::from_zip(zip_of(&files)).unwrap()
     }
 
     fn kept(read: &FileRead) -> Vec<(&str, &str, Option<&str>, &str)> {
@@ -444,9 +545,151 @@ mod tests {
             [
                 ("unparsable_timestamp", "dev/2024-01-02.json[7]"),
                 ("malformed_json_message", "dev/2024-01-02.json[8]"),
-                ("malformed_json_file", "dev/2024-01-04.json"),
+                ("truncated_json", "dev/2024-01-04.json, byte 2"),
             ]
         );
         assert_eq!(read.read, 8 + 1 + 3);
+    }
+
+    /// A zip of a small workspace whose `dev` channel has a day file of
+    /// `many` messages and one of 2, the first stored or deflated.
+    fn workspace(many: usize, method: zip::CompressionMethod) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        let day = |n: usize, day: u32| {
+            let messages: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"type": "message", "user": "U1", "text": "hi there {i}", "ts": "17041{day:02}{i:04}.000100"}}"#))
+                .collect();
+            format!("[{}]", messages.join(",\n"))
+        };
+        for (name, data, method) in [
+            (
+                "users.json",
+                r#"[{"id": "U1", "name": "ann"}]"#.to_string(),
+                zip::CompressionMethod::Deflated,
+            ),
+            (
+                "channels.json",
+                r#"[{"id": "C1", "name": "dev"}]"#.to_string(),
+                zip::CompressionMethod::Deflated,
+            ),
+            ("dev/2024-01-01.json", day(many, 1), method),
+            ("dev/2024-01-02.json", day(2, 2), zip::CompressionMethod::Deflated),
+        ] {
+            zip.start_file(name, options.compression_method(method)).unwrap();
+            zip.write_all(data.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// Flips a byte in the middle of the data of the member `name`.
+    fn damage(zip: &mut [u8], name: &str) {
+        let header = memchr::memmem::find_iter(zip, b"PK\x03\x04")
+            .find(|&at| zip[at + 30..].starts_with(name.as_bytes()))
+            .unwrap();
+        let field = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
+        let size = u32::from_le_bytes(zip[header + 18..header + 22].try_into().unwrap()) as usize;
+        let data = header + 30 + field(header + 26) + field(header + 28);
+        zip[data + size / 2] ^= 0x01;
+    }
+
+    fn read_zip(zip: Vec<u8>) -> FileRead {
+        let archive = Archive::from_zip(std::io::Cursor::new(zip)).unwrap();
+        assert!(detect(&archive));
+        read(&archive, "", 0, &Options::default())
+    }
+
+    #[test]
+    fn hardening_15_a_deflated_member_with_a_flipped_byte_is_named_and_the_others_read() {
+        let mut zip = workspace(500, zip::CompressionMethod::Deflated);
+        damage(&mut zip, "dev/2024-01-01.json");
+        let read = read_zip(zip);
+        assert_eq!(read.problem, None);
+        let kept: Vec<_> = read
+            .messages
+            .iter()
+            .map(|m| m.message_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(kept, ["17041020000.000100", "17041020001.000100"]);
+        let last = read.skipped.last().unwrap();
+        assert_eq!(
+            (last.reason, last.at.as_str()),
+            ("unreadable_export_file", "dev/2024-01-01.json (Invalid checksum)")
+        );
+        assert!(read.skipped.iter().all(|s| s.reason == "unreadable_export_file"));
+        assert_eq!(
+            read.skipped.len(),
+            500 + 1,
+            "every message read from it, and the member"
+        );
+        assert_eq!(read.read, 2 + 501);
+    }
+
+    #[test]
+    fn hardening_15_a_member_failing_its_checksum_counts_every_message_read_from_it() {
+        let mut zip = workspace(5, zip::CompressionMethod::Stored);
+        // A letter of a text: the JSON stays whole, the checksum fails.
+        let letter = memchr::memmem::find(&zip, b"hi there 3").unwrap();
+        zip[letter] = b'H';
+        let read = read_zip(zip);
+        assert_eq!(read.messages.len(), 2);
+        let skips: Vec<_> = read.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            skips,
+            [
+                ("unreadable_export_file", "dev/2024-01-01.json[0]"),
+                ("unreadable_export_file", "dev/2024-01-01.json[1]"),
+                ("unreadable_export_file", "dev/2024-01-01.json[2]"),
+                ("unreadable_export_file", "dev/2024-01-01.json[3]"),
+                ("unreadable_export_file", "dev/2024-01-01.json[4]"),
+                ("unreadable_export_file", "dev/2024-01-01.json (Invalid checksum)"),
+            ]
+        );
+        assert_eq!(read.read, 2 + 6);
+    }
+
+    #[test]
+    fn hardening_15_an_unreadable_list_is_named_once() {
+        let mut zip = workspace(5, zip::CompressionMethod::Deflated);
+        damage(&mut zip, "users.json");
+        let read = read_zip(zip);
+        assert_eq!(read.messages.len(), 7);
+        assert_eq!(read.messages[0].sender, "U1", "no name without users.json");
+        let skips: Vec<_> = read.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            skips,
+            [("unreadable_export_file", "users.json (Invalid checksum)")]
+        );
+        assert_eq!(read.read, 8);
+    }
+
+    #[test]
+    fn hardening_06_a_day_file_is_read_as_a_stream_not_whole() {
+        use std::io::Write;
+        // 64 MiB of messages in one member, written as a stream too.
+        let mut zip = zip::ZipWriter::new(tempfile::tempfile().unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        for list in ["users.json", "channels.json"] {
+            zip.start_file(list, options).unwrap();
+            zip.write_all(b"[]").unwrap();
+        }
+        zip.start_file("dev/2024-01-01.json", options).unwrap();
+        let text = "x".repeat(1 << 14);
+        for i in 0..4096 {
+            let sep = if i == 0 { "[" } else { "," };
+            let ts = 1_704_103_200 + i;
+            write!(
+                zip,
+                r#"{sep}{{"user": "U1", "text": "{text}", "ts": "{ts}.000100"}}"#
+            )
+            .unwrap();
+        }
+        zip.write_all(b"]").unwrap();
+        let archive = Archive::from_zip(zip.finish().unwrap()).unwrap();
+        let read = read(&archive, "", 0, &Options::default());
+        assert_eq!((read.read, read.messages.len()), (4096, 4096));
+        assert!(read.messages.iter().all(|m| m.bytes == 1 << 14));
+        assert_eq!(read.messages[4095].timestamp, Some(1_704_107_295_000));
     }
 }
