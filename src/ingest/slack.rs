@@ -618,12 +618,13 @@ mod tests {
             ("unreadable_export_file", "dev/2024-01-01.json (Invalid checksum)")
         );
         assert!(read.skipped.iter().all(|s| s.reason == "unreadable_export_file"));
-        assert_eq!(
-            read.skipped.len(),
-            500 + 1,
-            "every message read from it, and the member"
-        );
-        assert_eq!(read.read, 2 + 501);
+        // How far a damaged deflate stream decodes before its checksum
+        // fails depends on the inflater (the full build's flate2 backend
+        // is not the core build's): every message read from it, at most
+        // its 500, and the member are skipped, the other member's kept.
+        let skipped = read.skipped.len() as u64;
+        assert!((1..=500 + 1).contains(&skipped), "{skipped}");
+        assert_eq!(read.read, 2 + skipped);
     }
 
     #[test]
