@@ -28,7 +28,7 @@ use crate::model::Message;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// How many bytes at each end of a file are hashed.
@@ -70,7 +70,13 @@ impl Identity {
     /// The identity of a regular file; `None` for a folder or an
     /// unreadable file, which are not cached.
     fn of(path: &Path) -> Option<Identity> {
-        let file = File::open(path).ok()?;
+        // Non-blocking: opening a named pipe must not wait for a writer
+        // (it is then refused, not a regular file).
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .ok()?;
         let meta = file.metadata().ok()?;
         if !meta.is_file() {
             return None;
