@@ -155,7 +155,10 @@ fn problems(ingested: &ingest::Ingested) -> Vec<String> {
     for input in &ingested.inputs {
         let path = input.path.display();
         if let Some(problem) = &input.problem {
-            lines.push(format!("{path}: {problem}; skipped"));
+            // A file that gave messages before its problem (one changed
+            // while read) is not skipped: its problem says what was kept.
+            let skipped = if input.read == 0 { "; skipped" } else { "" };
+            lines.push(format!("{path}: {problem}{skipped}"));
         } else if !input.skipped.is_empty() {
             let first = &input.skipped[0];
             lines.push(format!(
