@@ -57,6 +57,9 @@ struct Manifest {
     format: Option<Format>,
     messages_read: u64,
     messages_kept: u64,
+    /// Copies of a message kept earlier in the same input, not kept.
+    #[serde(default)]
+    duplicates: u64,
     excluded: BTreeMap<String, u64>,
     skipped: Vec<Skipped>,
     suspicious_from_lines: u64,
@@ -187,6 +190,7 @@ fn write_manifest(
         format: input.format,
         messages_read: input.read,
         messages_kept: input.kept,
+        duplicates: input.duplicates,
         excluded: input.excluded.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
         skipped: input
             .skipped
@@ -335,6 +339,7 @@ impl Entry {
             format: manifest.format,
             read: manifest.messages_read,
             kept: manifest.messages_kept,
+            duplicates: manifest.duplicates,
             excluded: manifest
                 .excluded
                 .into_iter()
@@ -667,8 +672,9 @@ mod tests {
         Input {
             path: path.into(),
             format: Some(Format::Mbox),
-            read: kept + 3,
+            read: kept + 4,
             kept,
+            duplicates: 1,
             excluded: BTreeMap::from([("spam", 1)]),
             skipped: vec![Skip {
                 source: 0,

@@ -24,11 +24,14 @@ mod whatsapp;
 use archive::Archive;
 
 use crate::model::{Message, Millis, Parsed};
+use crate::normalize;
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -169,6 +172,9 @@ struct FileRead {
     pub format: Option<Format>,
     pub messages: Vec<Message>,
     pub read: u64,
+    pub duplicates: u64,
+    /// The kept messages with an id, by the hash of their duplicate key.
+    seen: foldhash::HashMap<u64, usize>,
     pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
     pub suspicious_from_lines: u64,
@@ -191,6 +197,9 @@ pub struct Resume {
     pub excluded: BTreeMap<String, u64>,
     pub skipped: u64,
     pub suspicious_from_lines: u64,
+    /// Absent in entries of commlens 0.1's cache, which kept duplicates.
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 /// What one input file gave, besides its messages.
@@ -200,6 +209,9 @@ pub struct Input {
     pub format: Option<Format>,
     pub read: u64,
     pub kept: u64,
+    /// Copies of a message kept earlier in the same file: dropped as read,
+    /// so that they cost no row (the rest are dropped by `normalize`).
+    pub duplicates: u64,
     /// Messages dropped on purpose, by reason.
     pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
@@ -222,6 +234,7 @@ impl Input {
             format: read.format,
             read: read.read,
             kept: read.messages.len() as u64,
+            duplicates: read.duplicates,
             excluded: read.excluded,
             skipped: read.skipped,
             suspicious_from_lines: read.suspicious_from_lines,
@@ -438,16 +451,17 @@ pub fn read_grown(
             .ok_or_else(mismatch)?;
         excluded.insert(known, *n);
     }
-    let earlier = FileRead {
+    let mut earlier = FileRead {
         format: Some(Format::Mbox),
         messages,
         read: resume.read,
+        duplicates: resume.duplicates,
         excluded,
         skipped,
         suspicious_from_lines: resume.suspicious_from_lines,
-        problem: None,
-        resume: None,
+        ..FileRead::default()
     };
+    earlier.remember_kept();
     let file = File::open(&path)?;
     if !mbox::looks_like_mbox(&read_at(&file, 0, HEAD_BYTES)?) {
         return Err(mismatch());
@@ -668,28 +682,44 @@ fn read_opened_mbox(
     if start == 0 {
         start = mbox::leading_blank_lines(&read_at(file, 0, HEAD_BYTES)?) as u64;
     }
-    // Each block's range with what reading it gave.
-    let mut blocks: Vec<_> = BlockBounds::new(file, start, size)
-        .par_bridge()
-        .map(|range| {
-            let read = read_block(file, range.clone(), source);
-            progress.fetch_add(range.end - range.start, Ordering::Relaxed);
-            (range, read)
-        })
-        .collect();
-    blocks.sort_unstable_by_key(|(range, _)| range.start);
-    let last = blocks.len().saturating_sub(1);
+    // Batches of blocks are parsed on the pool while the next batch's
+    // bounds are found, and accounted in file order, so that the rows a
+    // file's duplicates would take are dropped before the next batch.
+    let batch_len = rayon::current_num_threads() * 2;
+    let mut bounds = BlockBounds::new(file, start, size);
+    let mut batch: Vec<_> = bounds.by_ref().take(batch_len).collect();
     let mut end = start;
-    for (i, (range, read)) in blocks.into_iter().enumerate() {
-        let (block, bytes, whole_line) = read?;
-        if end < range.start {
-            break; // after a block cut short: the file shrank
+    'blocks: while !batch.is_empty() {
+        let (next, reads) = rayon::join(
+            || bounds.by_ref().take(batch_len).collect::<Vec<_>>(),
+            || {
+                batch
+                    .par_iter()
+                    .map(|range| {
+                        let read = read_block(file, range.clone(), source);
+                        progress.fetch_add(range.end - range.start, Ordering::Relaxed);
+                        read
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        let last = if next.is_empty() {
+            batch.len() - 1
+        } else {
+            usize::MAX
+        };
+        for (i, (range, read)) in batch.iter().zip(reads).enumerate() {
+            let (block, bytes, whole_line) = read?;
+            if end < range.start {
+                break 'blocks; // after a block cut short: the file shrank
+            }
+            if i == last && whole_line {
+                out.resume = Some(out.resume_at(range.start));
+            }
+            out.add_block(block, source);
+            end = range.start + bytes;
         }
-        if i == last && whole_line {
-            out.resume = Some(out.resume_at(range.start));
-        }
-        out.add_block(block, source);
-        end = range.start + bytes;
+        batch = next;
     }
     let now = file.metadata()?.len();
     if end < size || now < size {
@@ -734,6 +764,10 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
     }
     Ok((block, blocks.offset(), whole_line))
 }
+
+/// Hashes a duplicate key into `FileRead::seen`: fixed, since a collision
+/// only keeps a row for `normalize::dedup` to decide.
+const HASH_STATE: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 thread_local! {
     static SPARE: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
@@ -875,6 +909,34 @@ impl FileRead {
         }
     }
 
+    /// Whether `m` is a copy of a message kept before (METRICS.md section
+    /// 1: the first read is kept); if not, and it has an id, it is
+    /// remembered as the next kept row. Rows are found by a hash of their
+    /// key and their keys compared: on a collision of two keys the row is
+    /// kept, and `normalize::dedup` decides.
+    fn is_duplicate(&mut self, m: &Message) -> bool {
+        let Some(key) = normalize::duplicate_key(m) else {
+            return false;
+        };
+        let hash = HASH_STATE.hash_one(key);
+        match self.seen.entry(hash) {
+            Entry::Occupied(first) => normalize::duplicate_key(&self.messages[*first.get()]) == Some(key),
+            Entry::Vacant(slot) => {
+                slot.insert(self.messages.len());
+                false
+            }
+        }
+    }
+
+    /// Remembers the duplicate keys of the messages already kept.
+    fn remember_kept(&mut self) {
+        for (i, m) in self.messages.iter().enumerate() {
+            if let Some(key) = normalize::duplicate_key(m) {
+                self.seen.entry(HASH_STATE.hash_one(key)).or_insert(i);
+            }
+        }
+    }
+
     /// Where to go on from `offset`, with what was read before it.
     fn resume_at(&self, offset: u64) -> Resume {
         Resume {
@@ -884,6 +946,7 @@ impl FileRead {
             excluded: self.excluded.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
             skipped: self.skipped.len() as u64,
             suspicious_from_lines: self.suspicious_from_lines,
+            duplicates: self.duplicates,
         }
     }
 
@@ -898,6 +961,7 @@ impl FileRead {
     fn add(&mut self, parsed: Parsed, source: u32, at: impl FnOnce() -> String) {
         self.read += 1;
         match parsed {
+            Parsed::Kept(m) if self.is_duplicate(&m) => self.duplicates += 1,
             Parsed::Kept(m) => self.messages.push(m),
             Parsed::Excluded(reason) => *self.excluded.entry(reason).or_insert(0) += 1,
             Parsed::Skipped(reason) => self.skipped.push(Skip {
@@ -1136,6 +1200,49 @@ mod tests {
         let (whole, whole_messages, _) = read_one(path, 0, &options);
         assert_eq!((input.read, input.kept, whole.read), (1510, 1510, 1510));
         assert_eq!(subjects(&messages), subjects(&whole_messages));
+    }
+
+    #[test]
+    fn hardening_05_copies_within_a_file_are_dropped_as_read_the_first_kept() {
+        // Message 1 sixty thousand times (4.4 MB: over a block), message
+        // 2 among them, and message 1 once more with another subject:
+        // only the first copy read is a row.
+        let copy = |subject: &str| format!("{ENVELOPE}\nMessage-ID: <1@x>\nSubject: {subject}\n\nbody\n\n");
+        let mut text = copy("first").repeat(30_000);
+        text.push_str(&mailbox(2)[mailbox(1).len()..]);
+        text.push_str(&copy("first").repeat(30_000));
+        text.push_str(&copy("later"));
+        text.push_str(
+            "From a@b.c Mon Jan  1 10:00:00 2024\nSubject: no id\n\n\n"
+                .repeat(2)
+                .as_str(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Inbox");
+        std::fs::write(&path, &text).unwrap();
+        let subjects = |m: &[Message]| m.iter().map(|m| m.subject.clone()).collect::<Vec<_>>();
+        let options = Options::default();
+        let (plain, plain_messages, resume) = read_one(path.clone(), 0, &options);
+        let (streamed, streamed_messages) = read_bytes(text.as_bytes(), "Inbox", &options);
+        for (input, messages) in [(&plain, &plain_messages), (&streamed, &streamed_messages)] {
+            assert_eq!((input.read, input.kept, input.duplicates), (60_004, 4, 60_000));
+            assert_eq!(
+                subjects(messages),
+                ["first", "2", "no id", "no id"],
+                "rows without an id are kept"
+            );
+        }
+        // Grown by appending more copies: the rows kept before still count.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| io::Write::write_all(&mut f, copy("appended").as_bytes()))
+            .unwrap();
+        let progress = AtomicU64::new(0);
+        let earlier = (plain, plain_messages);
+        let (grown, messages, _) = read_grown(path, 0, earlier, &resume.unwrap(), &progress).unwrap();
+        assert_eq!((grown.read, grown.kept, grown.duplicates), (60_005, 4, 60_001));
+        assert_eq!(subjects(&messages), ["first", "2", "no id", "no id"]);
     }
 
     #[test]

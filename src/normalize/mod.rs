@@ -19,23 +19,30 @@ pub struct Table {
     pub duplicates: u64,
 }
 
+/// What makes two rows one message: kind, the conversation (not for
+/// mail), and the id.
+pub type DuplicateKey<'a> = (Kind, Option<&'a str>, &'a str);
+
+/// A row's duplicate key; none for a row without an id, never merged.
+pub fn duplicate_key(m: &Message) -> Option<DuplicateKey<'_>> {
+    let id = m.message_id.as_deref()?;
+    let scope = match m.kind {
+        Kind::Email => None,
+        Kind::Log | Kind::Event => m.conversation.as_deref(),
+    };
+    Some((m.kind, scope, id))
+}
+
 /// Drops duplicates, keeping the first one read: mail with an equal
 /// `message_id`; log rows (and calls, meetings) with an equal
 /// conversation and `message_id`.
 /// Rows without an id are never merged.
 pub fn dedup(mut messages: Vec<Message>) -> Table {
-    let mut seen: HashSet<(Kind, Option<&str>, &str)> =
+    let mut seen: HashSet<DuplicateKey> =
         HashSet::with_capacity_and_hasher(messages.len(), Default::default());
     let keep: Vec<bool> = messages
         .iter()
-        .map(|m| {
-            let Some(id) = &m.message_id else { return true };
-            let scope = match m.kind {
-                Kind::Email => None,
-                Kind::Log | Kind::Event => m.conversation.as_deref(),
-            };
-            seen.insert((m.kind, scope, id))
-        })
+        .map(|m| duplicate_key(m).is_none_or(|key| seen.insert(key)))
         .collect();
     let before = messages.len();
     let mut keep = keep.into_iter();

@@ -166,6 +166,9 @@ pub struct InputOut {
     pub format: Option<Format>,
     pub messages_read: u64,
     pub messages_kept: u64,
+    /// Copies of a message read earlier in the same file (copies across
+    /// files are dropped later, and only in the total).
+    pub duplicates: u64,
     pub excluded: u64,
     pub skipped: u64,
     /// Why the file could not be used at all.
@@ -254,13 +257,14 @@ impl Summary {
                     format: i.format,
                     messages_read: i.read,
                     messages_kept: i.kept,
+                    duplicates: i.duplicates,
                     excluded: i.excluded_total(),
                     skipped: i.skipped.len() as u64,
                     problem: i.problem.clone(),
                 })
                 .collect(),
             messages_read: sum(|i| i.read),
-            duplicates: table.duplicates,
+            duplicates: table.duplicates + sum(|i| i.duplicates),
             excluded: sum(|i| i.excluded_total()),
             skipped: ingested.skipped_by_reason(),
             messages: (messages.len() + table.events.len()) as u64,

@@ -118,7 +118,7 @@ proptest! {
         let table = commlens::normalize::dedup(ingested.messages);
         prop_assert_eq!(
             input.read,
-            table.messages.len() as u64 + table.duplicates + input.excluded_total() + skipped
+            table.messages.len() as u64 + table.duplicates + input.duplicates + input.excluded_total() + skipped
         );
     }
 }
