@@ -9,6 +9,9 @@ use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read};
 
+mod csv_rows;
+pub(super) use csv_rows::CsvRows;
+
 /// The columns of a message log, required first.
 #[derive(Debug, Clone, Copy)]
 enum Column {
@@ -65,36 +68,24 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
     let Some(header) = header_positions(head, &COLUMNS, REQUIRED) else {
         return Ok(None);
     };
-    let head = strip_bom(head);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(io::Cursor::new(head.to_vec()).chain(rest));
+    let mut rows = CsvRows::after_header(BufReader::new(head.chain(rest)));
     let mut out = FileRead {
         format: Some(Format::CsvLog),
         ..FileRead::default()
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+    while let Some((line, record)) = rows.next_row()? {
+        let parsed = match record {
+            Ok(record) => {
                 let field = |c: Column| {
                     header[c as usize]
                         .and_then(|i| record.get(i))
                         .map(|v| Cow::Borrowed(v.trim()))
                 };
-                let bytes = record.as_slice().len() as u64;
-                out.add(row(field, source, bytes), source, || format!("line {line}"));
+                row(field, source, record.as_slice().len() as u64)
             }
-            Err(e) if e.is_io_error() => return Err(io::Error::other(e)),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                out.add(Parsed::Skipped("malformed_csv_row"), source, || {
-                    format!("line {line}")
-                });
-            }
-        }
+            Err(reason) => Parsed::Skipped(reason),
+        };
+        out.add(parsed, source, || format!("line {line}"));
     }
     Ok(Some(out))
 }
@@ -247,6 +238,49 @@ mod tests {
                 ("missing_required_column", "line 3")
             ]
         );
+    }
+
+    fn skips(log: &FileRead) -> Vec<(&'static str, &str)> {
+        log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect()
+    }
+
+    #[test]
+    fn hardening_14_an_unterminated_quote_is_one_skipped_row_and_the_rows_after_it_are_read() {
+        let good = |from: u32| {
+            (from..from + 5)
+                .map(|i| format!("{},general,p{i}\n", 1_704_103_200 + i))
+                .collect::<String>()
+        };
+        let csv = format!(
+            "timestamp,conversation,sender,subject\n{}1704103300,general,ana,\"never closed\n{}",
+            good(0),
+            good(5)
+        );
+        let log = read(&csv);
+        assert_eq!((log.read, log.messages.len(), log.skipped.len()), (11, 10, 1));
+        assert_eq!(skips(&log), [("unterminated_csv_quote", "line 7")]);
+        let senders: Vec<_> = log.messages.iter().map(|m| m.sender.as_str()).collect();
+        assert_eq!(
+            senders,
+            ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"]
+        );
+        // A quote open for more lines than a row may span: the same.
+        let mut long = String::from("timestamp,conversation,sender\n1704103200,general,\"ana\n");
+        for i in 0..2 * csv_rows::MAX_ROW_LINES {
+            long.push_str(&format!("{},general,p{i}\n", 1_704_103_201 + i));
+        }
+        let log = read(&long);
+        let rows = 2 * csv_rows::MAX_ROW_LINES as u64;
+        assert_eq!((log.read, log.messages.len() as u64), (rows + 1, rows));
+        assert_eq!(skips(&log), [("unterminated_csv_quote", "line 2")]);
+    }
+
+    #[test]
+    fn hardening_20_a_malformed_first_row_is_reported_at_line_2() {
+        let csv = b"timestamp,conversation,sender\n1704103200,\xff,b\n1704103201,a,b\n";
+        let log = read_csv(csv, io::empty(), 0).unwrap().expect("a message log");
+        assert_eq!((log.read, log.messages.len()), (2, 1));
+        assert_eq!(skips(&log), [("malformed_csv_row", "line 2")]);
     }
 
     #[test]
