@@ -16,7 +16,7 @@
 //!   of participants (the same whoever called); without `id`, rows get
 //!   synthetic ids.
 
-use super::log::{CsvRows, header_positions, parse_timestamp};
+use super::log::{CsvRows, header_positions, parse_timestamp, seconds_to_millis};
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
@@ -180,7 +180,7 @@ fn parse_duration(text: &str) -> Option<Millis> {
     } else {
         text.parse().ok()?
     };
-    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as Millis)
+    (seconds >= 0.0).then_some(seconds).and_then(seconds_to_millis)
 }
 
 #[cfg(test)]

@@ -194,8 +194,15 @@ pub(super) fn parse_timestamp(text: &str) -> Option<Millis> {
             return Some(t.and_utc().timestamp_millis());
         }
     }
-    let seconds: f64 = text.parse().ok()?;
-    seconds.is_finite().then(|| (seconds * 1000.0).round() as Millis)
+    seconds_to_millis(text.parse().ok()?)
+}
+
+/// Seconds as milliseconds, or `None` when they are not a number or do
+/// not fit (`1e300` is no instant, not the last one).
+pub(super) fn seconds_to_millis(seconds: f64) -> Option<Millis> {
+    let millis = (seconds * 1000.0).round();
+    // `i64::MAX as f64` is 2^63, one past the last value: the bound is exclusive.
+    (millis >= Millis::MIN as f64 && millis < Millis::MAX as f64).then_some(millis as Millis)
 }
 
 #[cfg(test)]
@@ -281,6 +288,44 @@ mod tests {
         let log = read_csv(csv, io::empty(), 0).unwrap().expect("a message log");
         assert_eq!((log.read, log.messages.len()), (2, 1));
         assert_eq!(skips(&log), [("malformed_csv_row", "line 2")]);
+    }
+
+    #[test]
+    fn hardening_16_timestamps_outside_the_plausible_window_are_unparsable() {
+        let log = read(
+            "timestamp,conversation,sender\n\
+             1e300,a,b\n\
+             -0044-03-15T12:00:00Z,a,b\n\
+             1704103200,a,kept\n\
+             1969-12-31T23:59:59Z,a,b\n\
+             2100-01-01 00:00,a,b\n\
+             -1,a,b\n\
+             0,a,epoch\n\
+             4102444799.999,a,last\n",
+        );
+        assert_eq!((log.read, log.messages.len()), (8, 3));
+        let at: Vec<_> = log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            at,
+            ["line 2", "line 3", "line 5", "line 6", "line 7"].map(|l| ("unparsable_timestamp", l))
+        );
+        let kept: Vec<_> = log
+            .messages
+            .iter()
+            .map(|m| (m.sender.as_str(), m.timestamp))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("kept", Some(1_704_103_200_000)),
+                ("epoch", Some(0)),
+                ("last", Some(4_102_444_799_999))
+            ]
+        );
+        assert_eq!(seconds_to_millis(1e300), None);
+        assert_eq!(seconds_to_millis(f64::NAN), None);
+        assert_eq!(seconds_to_millis(9.3e15), None, "past i64::MAX milliseconds");
+        assert_eq!(seconds_to_millis(-9.3e15), None);
     }
 
     #[test]
