@@ -16,8 +16,7 @@
 //!   of participants (the same whoever called); without `id`, rows get
 //!   synthetic ids.
 
-use super::log::header_positions;
-use super::log::parse_timestamp;
+use super::log::{CsvRows, header_positions, parse_timestamp, seconds_to_millis};
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
@@ -59,32 +58,22 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, _options: &Options) ->
     };
     let mut out = FileRead::default();
     let mut ids = SyntheticIds::default();
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+    let mut rows = CsvRows::after_header(data);
+    // A slice is read without I/O errors.
+    while let Ok(Some((line, record))) = rows.next_row() {
+        let parsed = match record {
+            Ok(record) => {
                 let field = |c: Column| {
                     columns[c as usize]
                         .and_then(|i| record.get(i))
                         .map(str::trim)
                         .filter(|v| !v.is_empty())
                 };
-                let parsed = row(field, &mut ids, source);
-                out.add(parsed, source, || format!("line {line}"));
+                row(field, &mut ids, source)
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                out.add(Parsed::Skipped("malformed_csv_row"), source, || {
-                    format!("line {line}")
-                });
-                if e.is_io_error() {
-                    break;
-                }
-            }
-        }
+            Err(reason) => Parsed::Skipped(reason),
+        };
+        out.add(parsed, source, || format!("line {line}"));
     }
     out
 }
@@ -191,7 +180,7 @@ fn parse_duration(text: &str) -> Option<Millis> {
     } else {
         text.parse().ok()?
     };
-    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as Millis)
+    (seconds >= 0.0).then_some(seconds).and_then(seconds_to_millis)
 }
 
 #[cfg(test)]
@@ -244,6 +233,19 @@ mod tests {
             skips,
             [("unknown_channel", "line 6"), ("unparsable_timestamp", "line 7")]
         );
+    }
+
+    #[test]
+    fn hardening_14_an_unterminated_quote_in_a_call_log_skips_one_row() {
+        let log = read_str(
+            "start,duration,participants,title\n\
+             1704103200,60,ana;bob,\"Standup\n\
+             1704103300,60,ana;bob,Review\n\
+             1704103400,60,ana;bob,Retro\n",
+        );
+        assert_eq!((log.read, log.messages.len()), (3, 2));
+        let skips: Vec<_> = log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(skips, [("unterminated_csv_quote", "line 2")]);
     }
 
     #[test]

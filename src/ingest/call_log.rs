@@ -74,6 +74,9 @@ fn call(e: &BytesStart<'_>, ids: &mut SyntheticIds, source: u32) -> Parsed {
     if seconds == 0 {
         return Parsed::Excluded("unanswered_call");
     }
+    let Some(duration) = i64::try_from(seconds).ok().and_then(|s| s.checked_mul(1000)) else {
+        return Parsed::Skipped("unparsable_duration");
+    };
     let Some(timestamp) = parse_millis(date.as_deref()) else {
         return Parsed::Skipped("unparsable_date");
     };
@@ -93,13 +96,35 @@ fn call(e: &BytesStart<'_>, ids: &mut SyntheticIds, source: u32) -> Parsed {
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.sender = sender;
     m.recipients = vec![recipient];
-    m.duration = Some(seconds.saturating_mul(1000).min(i64::MAX as u64) as i64);
+    m.duration = Some(duration);
     Parsed::Kept(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hardening_16_durations_and_dates_past_the_window_are_skipped() {
+        let xml = r#"<calls count="4">
+  <call number="1" duration="18446744073709551615" date="1704103200000" type="1" />
+  <call number="1" duration="4000000000" date="1704103200000" type="1" />
+  <call number="1" duration="60" date="9999999999999" type="1" />
+  <call number="1" duration="60" date="1704103200000" type="1" />
+</calls>"#;
+        let read = read(xml.as_bytes(), "", 0, &Options::default());
+        assert_eq!((read.read, read.messages.len()), (4, 1));
+        let skips: Vec<_> = read.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            skips,
+            [
+                ("unparsable_duration", "call[0]"),
+                ("unparsable_duration", "call[1]"),
+                ("unparsable_timestamp", "call[2]")
+            ]
+        );
+        assert_eq!(read.messages[0].duration, Some(60_000));
+    }
 
     #[test]
     fn talked_calls_are_events_the_rest_excluded() {

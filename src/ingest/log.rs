@@ -9,6 +9,9 @@ use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read};
 
+mod csv_rows;
+pub(super) use csv_rows::CsvRows;
+
 /// The columns of a message log, required first.
 #[derive(Debug, Clone, Copy)]
 enum Column {
@@ -65,36 +68,24 @@ pub(super) fn read_csv(head: &[u8], rest: impl Read, source: u32) -> io::Result<
     let Some(header) = header_positions(head, &COLUMNS, REQUIRED) else {
         return Ok(None);
     };
-    let head = strip_bom(head);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(io::Cursor::new(head.to_vec()).chain(rest));
+    let mut rows = CsvRows::after_header(BufReader::new(head.chain(rest)));
     let mut out = FileRead {
         format: Some(Format::CsvLog),
         ..FileRead::default()
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+    while let Some((line, record)) = rows.next_row()? {
+        let parsed = match record {
+            Ok(record) => {
                 let field = |c: Column| {
                     header[c as usize]
                         .and_then(|i| record.get(i))
                         .map(|v| Cow::Borrowed(v.trim()))
                 };
-                let bytes = record.as_slice().len() as u64;
-                out.add(row(field, source, bytes), source, || format!("line {line}"));
+                row(field, source, record.as_slice().len() as u64)
             }
-            Err(e) if e.is_io_error() => return Err(io::Error::other(e)),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                out.add(Parsed::Skipped("malformed_csv_row"), source, || {
-                    format!("line {line}")
-                });
-            }
-        }
+            Err(reason) => Parsed::Skipped(reason),
+        };
+        out.add(parsed, source, || format!("line {line}"));
     }
     Ok(Some(out))
 }
@@ -203,8 +194,15 @@ pub(super) fn parse_timestamp(text: &str) -> Option<Millis> {
             return Some(t.and_utc().timestamp_millis());
         }
     }
-    let seconds: f64 = text.parse().ok()?;
-    seconds.is_finite().then(|| (seconds * 1000.0).round() as Millis)
+    seconds_to_millis(text.parse().ok()?)
+}
+
+/// Seconds as milliseconds, or `None` when they are not a number or do
+/// not fit (`1e300` is no instant, not the last one).
+pub(super) fn seconds_to_millis(seconds: f64) -> Option<Millis> {
+    let millis = (seconds * 1000.0).round();
+    // `i64::MAX as f64` is 2^63, one past the last value: the bound is exclusive.
+    (millis >= Millis::MIN as f64 && millis < Millis::MAX as f64).then_some(millis as Millis)
 }
 
 #[cfg(test)]
@@ -247,6 +245,87 @@ mod tests {
                 ("missing_required_column", "line 3")
             ]
         );
+    }
+
+    fn skips(log: &FileRead) -> Vec<(&'static str, &str)> {
+        log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect()
+    }
+
+    #[test]
+    fn hardening_14_an_unterminated_quote_is_one_skipped_row_and_the_rows_after_it_are_read() {
+        let good = |from: u32| {
+            (from..from + 5)
+                .map(|i| format!("{},general,p{i}\n", 1_704_103_200 + i))
+                .collect::<String>()
+        };
+        let csv = format!(
+            "timestamp,conversation,sender,subject\n{}1704103300,general,ana,\"never closed\n{}",
+            good(0),
+            good(5)
+        );
+        let log = read(&csv);
+        assert_eq!((log.read, log.messages.len(), log.skipped.len()), (11, 10, 1));
+        assert_eq!(skips(&log), [("unterminated_csv_quote", "line 7")]);
+        let senders: Vec<_> = log.messages.iter().map(|m| m.sender.as_str()).collect();
+        assert_eq!(
+            senders,
+            ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"]
+        );
+        // A quote open for more lines than a row may span: the same.
+        let mut long = String::from("timestamp,conversation,sender\n1704103200,general,\"ana\n");
+        for i in 0..2 * csv_rows::MAX_ROW_LINES {
+            long.push_str(&format!("{},general,p{i}\n", 1_704_103_201 + i));
+        }
+        let log = read(&long);
+        let rows = 2 * csv_rows::MAX_ROW_LINES as u64;
+        assert_eq!((log.read, log.messages.len() as u64), (rows + 1, rows));
+        assert_eq!(skips(&log), [("unterminated_csv_quote", "line 2")]);
+    }
+
+    #[test]
+    fn hardening_20_a_malformed_first_row_is_reported_at_line_2() {
+        let csv = b"timestamp,conversation,sender\n1704103200,\xff,b\n1704103201,a,b\n";
+        let log = read_csv(csv, io::empty(), 0).unwrap().expect("a message log");
+        assert_eq!((log.read, log.messages.len()), (2, 1));
+        assert_eq!(skips(&log), [("malformed_csv_row", "line 2")]);
+    }
+
+    #[test]
+    fn hardening_16_timestamps_outside_the_plausible_window_are_unparsable() {
+        let log = read(
+            "timestamp,conversation,sender\n\
+             1e300,a,b\n\
+             -0044-03-15T12:00:00Z,a,b\n\
+             1704103200,a,kept\n\
+             1969-12-31T23:59:59Z,a,b\n\
+             2100-01-01 00:00,a,b\n\
+             -1,a,b\n\
+             0,a,epoch\n\
+             4102444799.999,a,last\n",
+        );
+        assert_eq!((log.read, log.messages.len()), (8, 3));
+        let at: Vec<_> = log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            at,
+            ["line 2", "line 3", "line 5", "line 6", "line 7"].map(|l| ("unparsable_timestamp", l))
+        );
+        let kept: Vec<_> = log
+            .messages
+            .iter()
+            .map(|m| (m.sender.as_str(), m.timestamp))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("kept", Some(1_704_103_200_000)),
+                ("epoch", Some(0)),
+                ("last", Some(4_102_444_799_999))
+            ]
+        );
+        assert_eq!(seconds_to_millis(1e300), None);
+        assert_eq!(seconds_to_millis(f64::NAN), None);
+        assert_eq!(seconds_to_millis(9.3e15), None, "past i64::MAX milliseconds");
+        assert_eq!(seconds_to_millis(-9.3e15), None);
     }
 
     #[test]

@@ -960,7 +960,7 @@ impl FileRead {
     /// Accounts for one message read.
     fn add(&mut self, parsed: Parsed, source: u32, at: impl FnOnce() -> String) {
         self.read += 1;
-        match parsed {
+        match normalize::date::screen(parsed) {
             Parsed::Kept(m) if self.is_duplicate(&m) => self.duplicates += 1,
             Parsed::Kept(m) => self.messages.push(m),
             Parsed::Excluded(reason) => *self.excluded.entry(reason).or_insert(0) += 1,

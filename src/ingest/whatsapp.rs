@@ -27,6 +27,11 @@
 //!   writes a 12-hour clock (the en-US habit) and day-first otherwise. A
 //!   date impossible under the order chosen is skipped
 //!   (`unparsable_timestamp`). Two-digit years are 20xx.
+//! - **12-hour times out of range** (`00:04 AM`, `23:59 PM`, `00:08 a. m.`,
+//!   Android): the clock as it stands, a message of its own; a header whose
+//!   hour is past 23 is an impossible time (`unparsable_timestamp`).
+//! - **Byte-order marks** (U+FEFF) at a line's start, doubled or on lines
+//!   of their own (iOS), are ignored.
 //! - **Local times**: a time that occurs twice (clocks set back) is the
 //!   earlier instant unless that would put it before the message above
 //!   it while the later one would not; a time that does not exist
@@ -63,12 +68,18 @@ const BOM: char = '\u{feff}';
 /// Whether the content is a WhatsApp chat: its first non-blank line is a
 /// message header.
 pub(super) fn sniff(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    let text = text.strip_prefix(BOM).unwrap_or(&text);
-    text.lines()
+    String::from_utf8_lossy(head)
+        .lines()
+        .map(without_boms)
         .find(|l| !l.trim().is_empty())
         .and_then(parse_header)
         .is_some()
+}
+
+/// A line without the byte-order marks that exports leave at line
+/// starts (iOS writes them doubled, or on lines of their own).
+fn without_boms(line: &str) -> &str {
+    line.trim_start_matches(BOM)
 }
 
 /// Reads a chat export read whole; `name` is the file's name.
@@ -265,8 +276,9 @@ fn parse_header(line: &str) -> Option<Header<'_>> {
     }
     let hour = match meridiem {
         Some(pm) if (1..=12).contains(&hour) => hour % 12 + if pm { 12 } else { 0 },
-        Some(_) => return None,
-        None => hour,
+        // `00:04 AM`, `23:59 PM` (Android): a 24-hour clock with a
+        // meridiem added, read as the clock it states.
+        Some(_) | None => hour,
     };
     let style = if bracket {
         if !c.eat(']') {
@@ -464,8 +476,7 @@ struct Record<'a> {
 /// text's path when an archive holds several).
 fn read_chat(data: &[u8], conversation: &str, at: &str, source: u32, options: &Options, out: &mut FileRead) {
     let text = String::from_utf8_lossy(data);
-    let text = text.strip_prefix(BOM).unwrap_or(&text);
-    let records = split_records(text);
+    let records = split_records(&text);
     let day_first = day_first(records.iter().filter_map(|r| r.header.as_ref()), options);
     let mut ids = SyntheticIds::default();
     let mut previous = None;
@@ -489,7 +500,7 @@ fn split_records(text: &str) -> Vec<Record<'_>> {
     let mut offset = 0;
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let end = offset + raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+        let line = without_boms(raw.trim_end_matches(['\n', '\r']));
         match (parse_header(line), records.last_mut()) {
             (Some(header), _) => records.push(Record {
                 line: i + 1,
@@ -538,7 +549,7 @@ fn parse_record(
     let mut text = first.trim_end_matches('\r').to_string();
     for line in record.more.split('\n') {
         text.push('\n');
-        text.push_str(line.trim_end_matches('\r'));
+        text.push_str(without_boms(line.trim_end_matches('\r')));
     }
     text.truncate(text.trim_end_matches(['\n', '\r']).len());
     let sender = clean_sender(sender);
@@ -639,10 +650,74 @@ mod tests {
             ),
             ("[3/6/18 1:55:00 a. m.] Ana: hi", [3, 6, 18], (1, 55, 0), Bracket),
             ("7/1/16, 4:56:55 PM: Ana: hi", [7, 1, 16], (16, 56, 55), Colon),
+            ("12/31/23, 13:41 PM - Ana: hi", [12, 31, 23], (13, 41, 0), Dash),
+            ("1/1/24, 00:04\u{202f}AM - Ana: hi", [1, 1, 24], (0, 4, 0), Dash),
         ];
         for (line, fields, time, style) in cases {
             assert_eq!(header(line), (fields, time, style, "Ana: hi"), "{line:?}");
         }
+    }
+
+    #[test]
+    fn hardening_21_whatsapp_out_of_range_12h_times_are_their_own_messages() {
+        let out = read_str(
+            "12/31/23, 11:58 PM - Ana: a\n\
+             1/1/24, 00:04 AM - Bo: b\n\
+             1/1/24, 00:08 a. m. - Ana: c\n\
+             1/1/24, 12:30 AM - Bo: d\n\
+             1/1/24, 13:15 PM - Ana: e\n\
+             1/1/24, 23:59 PM - Bo: f\n\
+             1/1/24, 24:10 PM - Ana: g\n",
+            "x.txt",
+            &options(chrono_tz::UTC, None),
+        );
+        assert_eq!((out.read, out.messages.len()), (7, 6));
+        let times: Vec<_> = out.messages.iter().map(|m| m.timestamp.unwrap()).collect();
+        assert_eq!(
+            times,
+            [
+                "2023-12-31 23:58:00",
+                "2024-01-01 00:04:00",
+                "2024-01-01 00:08:00",
+                "2024-01-01 00:30:00",
+                "2024-01-01 13:15:00",
+                "2024-01-01 23:59:00",
+            ]
+            .map(utc)
+        );
+        assert_eq!(out.skipped[0].reason, "unparsable_timestamp");
+        assert_eq!(out.skipped[0].at, "line 7");
+    }
+
+    #[test]
+    fn hardening_22_byte_order_marks_at_any_line_start_are_ignored() {
+        let chat = "\u{feff}\u{feff}\r\n\
+                    \u{feff}\u{feff}[03.12.26, 09:15:02] Ana: Hallo\r\n\
+                    \u{feff}[03.12.26, 09:16:10] Bo: Hi\r\n\
+                    \u{feff}\r\n\
+                    \u{feff}zweite Zeile\r\n\
+                    \u{200e}\u{feff}[03.12.26, 09:17:00] Ana: Wie geht's?\r\n";
+        assert!(sniff(chat.as_bytes()));
+        let out = read_str(chat, "_chat.txt", &options(chrono_tz::UTC, None));
+        assert_eq!((out.read, out.messages.len()), (3, 3));
+        let times: Vec<_> = out.messages.iter().map(|m| m.timestamp.unwrap()).collect();
+        assert_eq!(
+            times,
+            [
+                "2026-12-03 09:15:02",
+                "2026-12-03 09:16:10",
+                "2026-12-03 09:17:00"
+            ]
+            .map(utc)
+        );
+        let mut ids = SyntheticIds::default();
+        let bo = ids.id(
+            "_chat",
+            Some(utc("2026-12-03 09:16:10")),
+            "Bo",
+            "Hi\n\nzweite Zeile",
+        );
+        assert_eq!(out.messages[1].message_id.as_deref(), Some(bo.as_str()));
     }
 
     #[test]
@@ -655,7 +730,6 @@ mod tests {
             "13/31/2023, 25:99",
             "[31/12/2023, 21:41:05 Ana: no bracket",
             "2023-12-31T21:41:05Z - Ana: hi",
-            "12/31/23, 13:41 PM - Ana: hour past 12 with PM",
             "123/1/23, 9:41 - Ana: three-digit field",
         ] {
             assert_eq!(parse_header(line), None, "{line:?}");

@@ -6,7 +6,7 @@
 //! meaning UTC, comments anywhere (even glued to the zone), and the
 //! asctime order of mbox `From ` lines.
 
-use crate::model::Millis;
+use crate::model::{Millis, Parsed};
 use chrono::NaiveDate;
 
 /// 2100-01-01T00:00:00Z: the first implausible instant.
@@ -15,6 +15,24 @@ const PLAUSIBLE_UNTIL: Millis = 4_102_444_800_000;
 /// Whether an instant lies in 1970-01-01 ≤ t < 2100-01-01.
 pub fn plausible(t: Millis) -> bool {
     (0..PLAUSIBLE_UNTIL).contains(&t)
+}
+
+/// Every parser's rows pass here as they are accounted: a row dated
+/// outside the plausible window is skipped as `unparsable_timestamp`,
+/// and one lasting past its end (a call, a meeting) as
+/// `unparsable_duration`, so that no later arithmetic on instants can
+/// overflow.
+pub fn screen(parsed: Parsed) -> Parsed {
+    let Parsed::Kept(m) = &parsed else {
+        return parsed;
+    };
+    match (m.timestamp, m.duration) {
+        (Some(t), _) if !plausible(t) => Parsed::Skipped("unparsable_timestamp"),
+        (Some(t), Some(d)) if d < 0 || t.checked_add(d).is_none_or(|end| end > PLAUSIBLE_UNTIL) => {
+            Parsed::Skipped("unparsable_duration")
+        }
+        _ => parsed,
+    }
 }
 
 /// The instant a date text names, when it is both parsable and plausible.

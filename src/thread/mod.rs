@@ -342,4 +342,22 @@ mod tests {
         assert_eq!(t.link[3], Some(Link::Explicit));
         assert_eq!(t.conversation, [0, 1, 0, 0, 0, 0, 0]);
     }
+
+    #[test]
+    fn hardening_18_two_exports_of_one_whatsapp_chat_are_one_conversation() {
+        let options = crate::ingest::Options::default();
+        let first = "31/12/2023, 21:41 - Ana: one\n31/12/2023, 21:42 - Bo: two\n";
+        let second = "31/12/2023, 21:42 - Bo: two\n31/12/2023, 21:50 - Ana: three\n";
+        let (_, mut messages) =
+            crate::ingest::read_bytes(first.as_bytes(), "WhatsApp Chat with Ana.txt", &options);
+        let (_, later) =
+            crate::ingest::read_bytes(second.as_bytes(), "WhatsApp Chat with Ana (1).txt", &options);
+        messages.extend(later.into_iter().map(|m| Message { source: 1, ..m }));
+        let table = crate::normalize::dedup(messages);
+        assert_eq!((table.messages.len(), table.duplicates), (3, 1));
+        let t = link(&table.messages);
+        assert_eq!(t.conversation, [0, 0, 0]);
+        assert_eq!(t.names, ["Ana"]);
+        assert_eq!(t.parent, [None, Some(0), Some(1)]);
+    }
 }
