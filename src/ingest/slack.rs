@@ -559,7 +559,7 @@ mod tests {
         let options = zip::write::SimpleFileOptions::default();
         let day = |n: usize, day: u32| {
             let messages: Vec<String> = (0..n)
-                .map(|i| format!(r#"{{"type": "message", "user": "U1", "text": "hi there {i}", "ts": "17041{day:02}{i:04}.000100"}}"#))
+                .map(|i| format!(r#"{{"type": "message", "user": "U1", "text": "hi there {i}", "ts": "1704{day:02}{i:04}.000100"}}"#))
                 .collect();
             format!("[{}]", messages.join(",\n"))
         };
@@ -611,17 +611,17 @@ mod tests {
             .iter()
             .map(|m| m.message_id.as_deref().unwrap())
             .collect();
-        assert_eq!(kept, ["17041020000.000100", "17041020001.000100"]);
+        assert_eq!(kept, ["1704020000.000100", "1704020001.000100"]);
+        // The member is named with what the inflater found: a bad
+        // checksum, or a corrupt stream. How far a damaged stream decodes
+        // before that depends on the inflater (the full build's flate2
+        // backend is not the core build's): every message read from it,
+        // at most its 500, and the member are skipped, the other member's
+        // kept.
         let last = read.skipped.last().unwrap();
-        assert_eq!(
-            (last.reason, last.at.as_str()),
-            ("unreadable_export_file", "dev/2024-01-01.json (Invalid checksum)")
-        );
+        assert_eq!(last.reason, "unreadable_export_file");
+        assert!(last.at.starts_with("dev/2024-01-01.json ("), "{}", last.at);
         assert!(read.skipped.iter().all(|s| s.reason == "unreadable_export_file"));
-        // How far a damaged deflate stream decodes before its checksum
-        // fails depends on the inflater (the full build's flate2 backend
-        // is not the core build's): every message read from it, at most
-        // its 500, and the member are skipped, the other member's kept.
         let skipped = read.skipped.len() as u64;
         assert!((1..=500 + 1).contains(&skipped), "{skipped}");
         assert_eq!(read.read, 2 + skipped);
