@@ -1,7 +1,8 @@
 //! Slack workspace exports, as a folder or its zip: `users.json` maps user
 //! ids to people; `channels.json`, `groups.json` (private channels),
 //! `mpims.json` (group DMs) and `dms.json` name the conversations and
-//! their members; each conversation has a folder (its name, or a DM's id)
+//! their members (a conversation is named with its channel id, unique
+//! across workspaces); each conversation has a folder (its name, or a DM's id)
 //! of per-day files `YYYY-MM-DD.json`, each an array of messages.
 //!
 //! A message's `ts` ("1704103200.000100": seconds and microseconds) is
@@ -227,15 +228,18 @@ fn conversations(archive: &Archive, people: &People) -> HashMap<String, Conversa
             let mut members = channel.members;
             members.sort();
             members.dedup();
+            // Named with its id, unique across Slack: `#general` of two
+            // workspaces is two conversations, of two exports of one
+            // workspace one.
             let (folder, name) = match non_empty(&channel.name) {
-                Some(name) => (name.clone(), name),
+                Some(name) => (name.clone(), format!("{name} ({})", channel.id)),
                 None => {
                     let mut names: Vec<String> = members.iter().map(|m| people.name(m)).collect();
                     names.sort();
                     names.dedup();
                     let name = match names.is_empty() {
                         true => channel.id.clone(),
-                        false => format!("dm {}", names.join(", ")),
+                        false => format!("dm {} ({})", names.join(", "), channel.id),
                     };
                     (channel.id, name)
                 }
@@ -471,6 +475,26 @@ mod tests {
     }
 
     #[test]
+    fn hardening_18_a_channel_is_named_with_its_id_so_two_workspaces_stay_apart() {
+        let workspace = |id: &str| {
+            let channels = format!(r#"[{{"id": "{id}", "name": "general"}}]"#);
+            let day = r#"[{"type": "message", "user": "U1", "text": "hi", "ts": "1704103200.000100"}]"#;
+            let archive = archive(&[("channels.json", &channels), ("general/2024-01-02.json", day)]);
+            read(&archive, "", 0, &Options::default())
+        };
+        let (first, second, again) = (workspace("C1"), workspace("C2"), workspace("C1"));
+        let room = |read: &FileRead| read.messages[0].conversation.clone().unwrap();
+        assert_eq!(
+            (room(&first), room(&second)),
+            ("general (C1)".into(), "general (C2)".into())
+        );
+        // Two exports of one workspace: one conversation, and the message
+        // a duplicate of itself (same conversation and ts).
+        assert_eq!(room(&again), room(&first));
+        assert_eq!(again.messages[0].message_id, first.messages[0].message_id);
+    }
+
+    #[test]
     fn ts_keeps_every_digit() {
         assert_eq!(ts_millis("1704103200.000100"), Some(1_704_103_200_000));
         assert_eq!(ts_millis("1704103200.987654"), Some(1_704_103_200_987));
@@ -524,14 +548,14 @@ mod tests {
         assert_eq!(
             kept(&read),
             [
-                ("dm Ann Lee (U1), Bo", "1704189600.000100", None, "Bo"),
-                ("dev", "1704103200.000100", None, "Ann Lee (U1)"),
-                ("dev", "1704103260.000200", Some("1704103200.000100"), "Bo"),
-                ("dev", "1704103400.000400", None, "CI"),
-                ("dev", "1704103500.000500", None, "deploy"),
-                ("dev", "1704103600.000600", None, "Guest"),
-                ("dev", "1704103700.000700", None, "Guest"),
-                ("dev", "1704103800.000800", None, "Ann Lee (U4)"),
+                ("dm Ann Lee (U1), Bo (D1)", "1704189600.000100", None, "Bo"),
+                ("dev (C1)", "1704103200.000100", None, "Ann Lee (U1)"),
+                ("dev (C1)", "1704103260.000200", Some("1704103200.000100"), "Bo"),
+                ("dev (C1)", "1704103400.000400", None, "CI"),
+                ("dev (C1)", "1704103500.000500", None, "deploy"),
+                ("dev (C1)", "1704103600.000600", None, "Guest"),
+                ("dev (C1)", "1704103700.000700", None, "Guest"),
+                ("dev (C1)", "1704103800.000800", None, "Ann Lee (U4)"),
             ]
         );
         let automated: Vec<bool> = read.messages.iter().map(|m| m.automated).collect();
