@@ -258,3 +258,106 @@ fn hardening_19_formulas_in_csv_cells_are_neutralized_and_parquet_keeps_them() {
     let senders: Vec<Option<&str>> = table.column("sender").unwrap().str().unwrap().iter().collect();
     assert_eq!(senders, [Some("@alice"), Some("-bob")]);
 }
+
+fn summary(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("latest/summary.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn hardening_02_04_a_link_loop_and_a_reports_folder_in_the_input_are_read_once_and_passed_over() {
+    let input = tempfile::tempdir().unwrap();
+    let mail = input.path().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    std::fs::copy(basics(), mail.join("Inbox")).unwrap();
+    symlink("..", mail.join("up")).unwrap();
+    // An earlier report into a folder inside the input: its messages.csv
+    // (under all/ and latest/) is commlens's own output, not a log.
+    let inner = input.path().join("reports");
+    let earlier = report_into(&inner, &[&basics(), "-q", "--format", "json,csv"]);
+    assert_eq!(earlier.status.code(), Some(0), "{}", stderr(&earlier));
+    assert!(inner.join("latest/messages.csv").is_file());
+    let out = tempfile::tempdir().unwrap();
+    let run = report_into(
+        out.path(),
+        &[input.path().to_str().unwrap(), "-q", "--format", "json"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let summary = summary(out.path());
+    assert_eq!(
+        summary["inputs"].as_array().unwrap().len(),
+        1,
+        "{}",
+        summary["inputs"]
+    );
+    assert_eq!(summary["messages_read"], 10);
+    assert_eq!(summary["messages"], 9);
+}
+
+#[test]
+fn hardening_03_a_named_pipe_is_refused_and_the_run_ends() {
+    let input = tempfile::tempdir().unwrap();
+    let pipe = input.path().join("pipe.mbox");
+    assert!(Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    std::fs::copy(basics(), input.path().join("Inbox")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // The folder (the pipe found in it) and the pipe given directly, with
+    // the cache on: nothing may wait for a writer.
+    let mut child = Command::new(BIN)
+        .args(["report", input.path().to_str().unwrap(), pipe.to_str().unwrap()])
+        .args(["-q", "--format", "json", "--out"])
+        .arg(out.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the run waited on the pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = child.wait_with_output().unwrap();
+    let warning = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{warning}");
+    assert_eq!(
+        warning
+            .matches("pipe.mbox: a named pipe, not a regular file; skipped")
+            .count(),
+        2,
+        "{warning}"
+    );
+    assert_eq!(summary(out.path())["messages_read"], 10);
+}
+
+#[test]
+fn hardening_05_copies_in_one_gzip_stream_are_counted_by_input() {
+    use std::io::Write;
+    let input = tempfile::tempdir().unwrap();
+    let message = "From a@b.c Mon Jan  1 10:00:00 2024\nFrom: a@b.c\nMessage-ID: <same@b.c>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nhi\n\n";
+    let path = input.path().join("copies.mbox.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), Default::default());
+    for _ in 0..100_000 {
+        gz.write_all(message.as_bytes()).unwrap();
+    }
+    gz.finish().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = report_into(out.path(), &[path.to_str().unwrap(), "-q", "--format", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let summary = summary(out.path());
+    assert_eq!(
+        (
+            &summary["messages_read"],
+            &summary["messages"],
+            &summary["duplicates"]
+        ),
+        (&100_000.into(), &1.into(), &99_999.into())
+    );
+    let input = &summary["inputs"][0];
+    assert_eq!(
+        (&input["messages_kept"], &input["duplicates"]),
+        (&1.into(), &99_999.into())
+    );
+}
