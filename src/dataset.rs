@@ -63,6 +63,8 @@ struct Manifest {
     excluded: BTreeMap<String, u64>,
     skipped: Vec<Skipped>,
     suspicious_from_lines: u64,
+    #[serde(default)]
+    header_fields_cut: u64,
     problem: Option<String>,
     /// The cache's key for the input (see `cache`); a dataset has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +203,7 @@ fn write_manifest(
             })
             .collect(),
         suspicious_from_lines: input.suspicious_from_lines,
+        header_fields_cut: input.header_fields_cut,
         problem: input.problem.clone(),
         cache_key,
     };
@@ -355,6 +358,7 @@ impl Entry {
                 })
                 .collect(),
             suspicious_from_lines: manifest.suspicious_from_lines,
+            header_fields_cut: manifest.header_fields_cut,
             problem: manifest.problem,
         };
         Ok((input, rows))
@@ -682,6 +686,7 @@ mod tests {
                 at: "byte 7".into(),
             }],
             suspicious_from_lines: 4,
+            header_fields_cut: 2,
             problem: None,
         }
     }

@@ -25,6 +25,8 @@ pub struct Block {
     pub messages: Vec<(u64, Parsed)>,
     /// `From ` lines inside messages that were not taken as separators.
     pub suspicious_from_lines: u64,
+    /// Header fields cut at `email::MAX_FIELD_BYTES`.
+    pub header_fields_cut: u64,
 }
 
 /// Whether the stream starts like an mbox (after any blank lines).
@@ -60,6 +62,7 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
             .content_length()
             .and_then(|length| content_length_end(data, header_start + head.body, length))
             .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
+        block.header_fields_cut += u64::from(head.cut_fields);
         let parsed = email::message(source, trim_cr(from_line), &head, (end - pos) as u64);
         block.messages.push((offset + pos as u64, parsed));
         pos = end;

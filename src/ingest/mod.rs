@@ -178,6 +178,7 @@ struct FileRead {
     pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
     pub suspicious_from_lines: u64,
+    pub header_fields_cut: u64,
     /// The file could not be used at all (unreadable, unknown format).
     pub problem: Option<String>,
     /// Where to go on when the file grows (a plain mailbox).
@@ -197,6 +198,9 @@ pub struct Resume {
     pub excluded: BTreeMap<String, u64>,
     pub skipped: u64,
     pub suspicious_from_lines: u64,
+    /// Absent in entries of commlens 0.1's cache, which cut no field.
+    #[serde(default)]
+    pub header_fields_cut: u64,
     /// Absent in entries of commlens 0.1's cache, which kept duplicates.
     #[serde(default)]
     pub duplicates: u64,
@@ -216,6 +220,8 @@ pub struct Input {
     pub excluded: BTreeMap<&'static str, u64>,
     pub skipped: Vec<Skip>,
     pub suspicious_from_lines: u64,
+    /// Header fields longer than 64 KiB, cut there (the message kept).
+    pub header_fields_cut: u64,
     pub problem: Option<String>,
 }
 
@@ -238,6 +244,7 @@ impl Input {
             excluded: read.excluded,
             skipped: read.skipped,
             suspicious_from_lines: read.suspicious_from_lines,
+            header_fields_cut: read.header_fields_cut,
             problem: read.problem,
         };
         (input, read.messages)
@@ -459,6 +466,7 @@ pub fn read_grown(
         excluded,
         skipped,
         suspicious_from_lines: resume.suspicious_from_lines,
+        header_fields_cut: resume.header_fields_cut,
         ..FileRead::default()
     };
     earlier.remember_kept();
@@ -758,6 +766,7 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
         let part = raw.parse(range.start, source);
         block.messages.extend(part.messages);
         block.suspicious_from_lines += part.suspicious_from_lines;
+        block.header_fields_cut += part.header_fields_cut;
         if raw.data.capacity() <= 2 * BLOCK_BYTES {
             SPARE.set(Some(raw.data));
         }
@@ -946,12 +955,14 @@ impl FileRead {
             excluded: self.excluded.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
             skipped: self.skipped.len() as u64,
             suspicious_from_lines: self.suspicious_from_lines,
+            header_fields_cut: self.header_fields_cut,
             duplicates: self.duplicates,
         }
     }
 
     fn add_block(&mut self, block: mbox::Block, source: u32) {
         self.suspicious_from_lines += block.suspicious_from_lines;
+        self.header_fields_cut += block.header_fields_cut;
         for (offset, parsed) in block.messages {
             self.add(parsed, source, || format!("byte {offset}"));
         }

@@ -472,11 +472,17 @@ fn quality(h: &mut String, s: &Summary) {
     let _ = write!(
         h,
         "<tr><td>suspicious <code>From </code> lines (kept as body text)</td><td>{}</td></tr>\n\
+         <tr><td>header fields over 64 KiB, cut (the message kept)</td><td>{}</td></tr>\n\
          <tr><td>clock skew (answer dated before its parent)</td><td>{}</td></tr>\n\
          <tr><td>answers left out: a side undated</td><td>{}</td></tr>\n\
          <tr><td>answers left out: a side automated</td><td>{}</td></tr>\n\
          <tr><td>automated messages</td><td>{}</td></tr>\n</table>\n",
-        q.suspicious_from_lines, q.clock_skew, q.undated_pairs, q.automated_pairs, q.automated_messages
+        q.suspicious_from_lines,
+        q.header_fields_cut,
+        q.clock_skew,
+        q.undated_pairs,
+        q.automated_pairs,
+        q.automated_messages
     );
     if !q.skipped_examples.is_empty() {
         h.push_str("<table><tr><th>skipped message</th><th>where</th><th>reason</th></tr>\n");

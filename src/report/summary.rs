@@ -181,6 +181,8 @@ pub struct DataQuality {
     pub date_sources: BTreeMap<DateSource, u64>,
     /// `From ` lines inside messages that were not taken as separators.
     pub suspicious_from_lines: u64,
+    /// Header fields longer than 64 KiB, cut there (the message kept).
+    pub header_fields_cut: u64,
     pub clock_skew: u64,
     /// Message/parent pairs left unclassified because one side is undated.
     pub undated_pairs: u64,
@@ -296,6 +298,7 @@ impl Summary {
             data_quality: DataQuality {
                 date_sources,
                 suspicious_from_lines: sum(|i| i.suspicious_from_lines),
+                header_fields_cut: sum(|i| i.header_fields_cut),
                 clock_skew: metrics.clock_skew,
                 undated_pairs: metrics.unclassified,
                 automated_pairs: metrics.automated_pairs,

@@ -361,3 +361,26 @@ fn hardening_05_copies_in_one_gzip_stream_are_counted_by_input() {
         (&1.into(), &99_999.into())
     );
 }
+
+#[test]
+fn hardening_07_a_giant_header_field_is_cut_and_counted_the_message_kept() {
+    let input = tempfile::tempdir().unwrap();
+    let path = input.path().join("big-header.mbox");
+    let subject = "s".repeat(1 << 20);
+    let mbox = format!(
+        "From a@b.c Mon Jan  1 10:00:00 2024\nFrom: a@b.c\nMessage-ID: <1@b.c>\nSubject: {subject}\nX-Long: {subject}\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nhi\n\n"
+    );
+    std::fs::write(&path, mbox).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // Twice: parsed, then from the cache, which keeps the count.
+    for _ in 0..2 {
+        let run = report_into(out.path(), &[path.to_str().unwrap(), "-q", "--format", "json"]);
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+        let summary = summary(out.path());
+        assert_eq!(
+            (&summary["messages_read"], &summary["messages"]),
+            (&1.into(), &1.into())
+        );
+        assert_eq!(summary["data_quality"]["header_fields_cut"], 2);
+    }
+}
