@@ -339,7 +339,9 @@ def summary(manifests, counts, threads, classes, response_times, first, live, sy
     pairs_of = {c: figure(classes, str(c)) for c in range(1, 6)}
     return {
         'messages_read': sum(m['messages_read'] for m in manifests),
-        'duplicates': figure(counts, 'duplicates'),
+        # Copies within one input were dropped as commlens read them: its
+        # manifest counts them; the rest are duplicate rows.
+        'duplicates': figure(counts, 'duplicates') + sum(m.get('duplicates', 0) for m in manifests),
         'excluded': sum(sum(m['excluded'].values()) for m in manifests),
         'skipped': skipped,
         'messages': figure(counts, 'kept'),
