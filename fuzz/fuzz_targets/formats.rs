@@ -1,6 +1,6 @@
 //! Every input format, on any bytes: format detection, the message-log,
 //! chat, SMS, call and calendar parsers, gzip and zip. Nothing panics, and
-//! every record read is kept, excluded or skipped, once.
+//! every record read is kept, a duplicate, excluded or skipped, once.
 #![no_main]
 
 use commlens::ingest::{Options, read_bytes};
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(input.kept, messages.len() as u64);
     assert_eq!(
         input.read,
-        input.kept + input.excluded_total() + input.skipped.len() as u64,
-        "read = kept + excluded + skipped"
+        input.kept + input.duplicates + input.excluded_total() + input.skipped.len() as u64,
+        "read = kept + duplicates + excluded + skipped"
     );
 });
