@@ -15,12 +15,12 @@
 //! and channel names with the channel's id, `Rust #help (1234)`, as two
 //! channels or guilds may share a name.
 
-use super::json_export::{Item, damage_reason, each_item, failed_at, failure, first_key, has_key};
+use super::json_export::{Item, add_damage, each_item, failure, first_key, has_key, read_object};
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use std::collections::HashSet;
 use std::fmt;
 
@@ -130,17 +130,11 @@ pub(super) fn sniff(head: &[u8]) -> bool {
 }
 
 /// Reads the export in `data` into `export`, up to where it fails.
-fn parse(data: &[u8], export: &mut Export) -> Result<(), serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(data);
-    deserializer.deserialize_map(&mut *export)?;
-    deserializer.end()
-}
-
 pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> FileRead {
     let mut export = Export::default();
     // Damage once messages were read ends the file there, and counts as
     // one record; before any, the file is not usable at all.
-    let damage = match parse(data, &mut export) {
+    let damage = match read_object(data, &mut export) {
         Ok(()) => None,
         Err(e) if !export.messages.is_empty() => Some(e),
         Err(e) => return FileRead::problem(format!("{}; {EXPECTED}", failure(data, &e))),
@@ -162,8 +156,7 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
         out.add(parsed, source, || format!("messages[{i}]"));
     }
     if let Some(e) = damage {
-        let at = format!("byte {}", failed_at(data, &e));
-        out.add(Parsed::Skipped(damage_reason(&e)), source, || at);
+        add_damage(&mut out, data, &e, source);
     }
     let direct = matches!(
         channel.kind.as_deref(),

@@ -4,6 +4,8 @@
 //! nested too deep) keeps the items before the damage; and cheap looks at
 //! a document's keys for sniffing.
 
+use super::FileRead;
+use crate::model::Parsed;
 use serde::de::{Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -65,6 +67,24 @@ impl<'de, T: DeserializeOwned, F: FnMut(Item<T>)> Visitor<'de> for EachItem<T, F
         }
         Ok(())
     }
+}
+
+/// Reads the whole of `data` as one JSON object, with `visitor`.
+pub(super) fn read_object<'de, V: Visitor<'de>>(
+    data: &'de [u8],
+    visitor: V,
+) -> Result<V::Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
+    let value = deserializer.deserialize_map(visitor)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Counts the damage `e` that ended the document `data` after some of its
+/// items were read: one skipped record, at its byte.
+pub(super) fn add_damage(out: &mut FileRead, data: &[u8], e: &serde_json::Error, source: u32) {
+    let at = format!("byte {}", failed_at(data, e));
+    out.add(Parsed::Skipped(damage_reason(e)), source, || at);
 }
 
 /// The skip reason of a document that stopped being readable: cut off, or

@@ -21,7 +21,7 @@
 //! gives the same key.
 
 use super::json_export::{
-    Item, damage_reason, each_item, failed_at, failure, first_key, has_key, id_text, text_size,
+    Item, add_damage, each_item, failure, first_key, has_key, id_text, read_object, text_size,
 };
 use super::{FileRead, Options};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
@@ -286,21 +286,15 @@ fn has_telegram_messages(head: &[u8]) -> bool {
 }
 
 /// Reads the export in `data` into `export`, up to where it fails.
-fn parse(data: &[u8], export: &mut Export) -> Result<(), serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(data);
-    deserializer.deserialize_map(&mut *export)?;
-    deserializer.end()
-}
-
 pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> FileRead {
     let mut export = Export::default();
-    let mut parsed = parse(data, &mut export);
+    let mut parsed = read_object(data, &mut export);
     let mut data = std::borrow::Cow::Borrowed(data);
     if parsed.is_err()
         && let Some(fixed) = fix_hex_escapes(&data)
     {
         export = Export::default();
-        parsed = parse(&fixed, &mut export);
+        parsed = read_object(&fixed, &mut export);
         data = fixed.into();
     }
     let mut chats = export.chats;
@@ -324,8 +318,7 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
         read_chat(chat, &path, &shared, source, options, &mut out);
     }
     if let Some(e) = damage {
-        let at = format!("byte {}", failed_at(&data, &e));
-        out.add(Parsed::Skipped(damage_reason(&e)), source, || at);
+        add_damage(&mut out, &data, &e, source);
     }
     out
 }
