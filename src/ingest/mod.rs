@@ -100,60 +100,69 @@ impl Default for Options {
     }
 }
 
-/// A format read from a file's whole content (exports that are one JSON
-/// or XML document, or small line-based files), found by sniffing the
-/// content's first bytes.
-struct WholeFile {
+/// A format found by sniffing the content's first bytes (exports that
+/// are one JSON or XML document, or small line-based files).
+struct Sniffed {
     format: Format,
     name: &'static str,
     sniff: fn(head: &[u8]) -> bool,
     /// `name` is the file's name (WhatsApp names the chat only there).
-    read: fn(data: &[u8], name: &str, source: u32, options: &Options) -> FileRead,
+    read: ReadBy,
+}
+
+enum ReadBy {
+    /// The content held in memory whole.
+    Whole(fn(data: &[u8], name: &str, source: u32, options: &Options) -> FileRead),
+    /// The content as a stream, and opened again from its start for a
+    /// second pass (WhatsApp decides the order of day and month first).
+    Twice(
+        fn(first: Stream, again: &Reopen, name: &str, source: u32, options: &Options) -> io::Result<FileRead>,
+    ),
 }
 
 /// Tried in order: the first whose `sniff` accepts the head reads the file.
-const WHOLE_FILE: &[WholeFile] = &[
-    WholeFile {
+const SNIFFED: &[Sniffed] = &[
+    Sniffed {
         format: Format::Telegram,
         name: "Telegram Desktop export (result.json)",
         sniff: telegram::sniff,
-        read: telegram::read,
+        read: ReadBy::Whole(telegram::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::Discord,
         name: "DiscordChatExporter JSON",
         sniff: discord::sniff,
-        read: discord::read,
+        read: ReadBy::Whole(discord::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::Whatsapp,
         name: "WhatsApp chat",
         sniff: whatsapp::sniff,
-        read: whatsapp::read,
+        read: ReadBy::Twice(whatsapp::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::SmsBackup,
         name: "SMS Backup & Restore XML",
         sniff: sms_backup::sniff,
-        read: sms_backup::read,
+        read: ReadBy::Whole(sms_backup::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::CallLog,
         name: "SMS Backup & Restore call log XML",
         sniff: call_log::sniff,
-        read: call_log::read,
+        read: ReadBy::Whole(call_log::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::CallCsv,
         name: "call log CSV",
         sniff: call_csv::sniff,
-        read: call_csv::read,
+        read: ReadBy::Whole(call_csv::read),
     },
-    WholeFile {
+    Sniffed {
         format: Format::Icalendar,
         name: "iCalendar",
         sniff: calendar::sniff,
-        read: calendar::read,
+        read: ReadBy::Whole(calendar::read),
     },
 ];
 
@@ -506,15 +515,17 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         };
         return read_plain_mbox(file, 0, out, source, &options.progress);
     }
-    let counted = Counted {
-        inner: file,
-        bytes: Arc::clone(&options.progress),
-    };
     options
         .progress
         .fetch_add(raw_head.len() as u64, Ordering::Relaxed);
+    let rest = Counted {
+        inner: At::new(&file, raw_head.len() as u64, u64::MAX),
+        bytes: Arc::clone(&options.progress),
+    };
+    let again = || -> io::Result<Stream> { Ok(Box::new(At::new(&file, 0, u64::MAX))) };
     read_stream(
-        Box::new(io::Cursor::new(raw_head).chain(counted)),
+        Box::new(io::Cursor::new(raw_head).chain(rest)),
+        &again,
         &name,
         source,
         options,
@@ -541,7 +552,8 @@ pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Mes
     let read = if data.starts_with(ZIP) {
         Archive::from_zip(io::Cursor::new(data)).map(|a| read_archive(&a, name, 0, options))
     } else {
-        read_stream(Box::new(io::Cursor::new(data.to_vec())), name, 0, options)
+        let again = || -> io::Result<Stream> { Ok(Box::new(data)) };
+        read_stream(Box::new(data), &again, name, 0, options)
     };
     let read = read.unwrap_or_else(|e| FileRead::problem(e.to_string()));
     Input::new(PathBuf::from(name), read)
@@ -551,14 +563,16 @@ const ZIP: &[u8] = b"PK\x03\x04";
 const GZIP: &[u8] = &[0x1f, 0x8b];
 
 /// Reads a file's content as a stream: gzip undone, then each format
-/// that reads streams tried, then those read whole.
-fn read_stream(mut stream: Stream, name: &str, source: u32, options: &Options) -> io::Result<FileRead> {
-    let raw_head = read_head(&mut stream)?;
-    let gzip = raw_head.starts_with(GZIP);
-    let mut reader: Stream = Box::new(io::Cursor::new(raw_head).chain(stream));
-    if gzip {
-        reader = Box::new(MultiGzDecoder::new(reader));
-    }
+/// that reads streams tried, then those found by sniffing. `again` opens
+/// the raw content anew from its start.
+fn read_stream(
+    raw: Stream,
+    again: &Reopen,
+    name: &str,
+    source: u32,
+    options: &Options,
+) -> io::Result<FileRead> {
+    let mut reader = decompressed(raw)?;
     // The content's first bytes, sniffed; `reader` goes on after them.
     let head = read_head(&mut reader)?;
     if head.len() < HEAD_BYTES && head.trim_ascii().is_empty() {
@@ -574,10 +588,10 @@ fn read_stream(mut stream: Stream, name: &str, source: u32, options: &Options) -
     if let Some(read) = log::read_jsonl(&head, &mut reader, source)? {
         return Ok(read);
     }
-    let Some(parser) = WHOLE_FILE.iter().find(|p| (p.sniff)(&head)) else {
+    let Some(parser) = SNIFFED.iter().find(|p| (p.sniff)(&head)) else {
         let tried: Vec<&str> = ["mbox", "CSV message log", "JSON Lines message log"]
             .into_iter()
-            .chain(WHOLE_FILE.iter().map(|p| p.name))
+            .chain(SNIFFED.iter().map(|p| p.name))
             .chain(ARCHIVES.iter().map(|p| p.name))
             .collect();
         return Ok(FileRead::problem(format!(
@@ -585,20 +599,40 @@ fn read_stream(mut stream: Stream, name: &str, source: u32, options: &Options) -
             tried.join(", ")
         )));
     };
-    let mut data = head;
-    reader
-        .take(MAX_EXPANDED + 1 - data.len() as u64)
-        .read_to_end(&mut data)?;
-    if data.len() as u64 > MAX_EXPANDED {
-        return Ok(FileRead::problem(format!(
-            "a {} document larger than {} GiB (a decompression bomb?)",
-            parser.name,
-            MAX_EXPANDED >> 30
-        )));
-    }
-    let mut read = (parser.read)(&data, name, source, options);
+    let mut read = match parser.read {
+        ReadBy::Twice(read) => {
+            let first = Box::new(io::Cursor::new(head).chain(reader));
+            read(first, &|| decompressed(again()?), name, source, options)?
+        }
+        ReadBy::Whole(read) => {
+            let mut data = head;
+            reader
+                .take(MAX_EXPANDED + 1 - data.len() as u64)
+                .read_to_end(&mut data)?;
+            if data.len() as u64 > MAX_EXPANDED {
+                return Ok(FileRead::problem(format!(
+                    "a {} document larger than {} GiB (a decompression bomb?)",
+                    parser.name,
+                    MAX_EXPANDED >> 30
+                )));
+            }
+            read(&data, name, source, options)
+        }
+    };
     read.format = Some(parser.format);
     Ok(read)
+}
+
+/// A file's content, gzip undone when its first bytes say it is gzip.
+fn decompressed(mut raw: Stream) -> io::Result<Stream> {
+    let raw_head = read_head(&mut raw)?;
+    let gzip = raw_head.starts_with(GZIP);
+    let reader: Stream = Box::new(io::Cursor::new(raw_head).chain(raw));
+    Ok(if gzip {
+        Box::new(MultiGzDecoder::new(reader))
+    } else {
+        reader
+    })
 }
 
 /// An export that is a folder of files (or a zip of one): a Slack
@@ -649,7 +683,10 @@ fn is_export_folder(dir: &Path) -> bool {
         || dir.join("_chat.txt").is_file()
 }
 
-type Stream = Box<dyn Read + Send>;
+type Stream<'a> = Box<dyn Read + Send + 'a>;
+
+/// Opens a content anew from its start.
+type Reopen<'a> = dyn Fn() -> io::Result<Stream<'a>> + 'a;
 
 fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);

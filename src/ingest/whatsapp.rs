@@ -14,6 +14,11 @@
 //! 12/31/23, 9:41:05 PM: Ana: text          older iOS
 //! ```
 //!
+//! A text is streamed twice, never held whole: once for the order of
+//! day and month (below), once for its messages; a record is held until
+//! the next header, its text cut at 1 MiB (only its synthetic id reads it;
+//! its size counts whole).
+//!
 //! The export has no ids and no zone: times are local to `--tz` and ids
 //! are synthetic (conversation, instant, sender, text), so two exports of
 //! one chat that overlap give their common messages the same id. There
@@ -57,10 +62,11 @@
 
 use super::archive::Archive;
 use super::synthetic_id::SyntheticIds;
-use super::{FileRead, Options};
+use super::{FileRead, Options, Reopen, Stream};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone};
 use chrono_tz::Tz;
+use std::io::{self, BufRead, BufReader, Read};
 
 const LRM: char = '\u{200e}';
 const BOM: char = '\u{feff}';
@@ -82,29 +88,52 @@ fn without_boms(line: &str) -> &str {
     line.trim_start_matches(BOM)
 }
 
-/// Reads a chat export read whole; `name` is the file's name.
-pub(super) fn read(data: &[u8], name: &str, source: u32, options: &Options) -> FileRead {
+/// Reads a chat export, `first` its text and `again` the same text
+/// opened anew; `name` is the file's name.
+pub(super) fn read(
+    first: Stream,
+    again: &Reopen,
+    name: &str,
+    source: u32,
+    options: &Options,
+) -> io::Result<FileRead> {
+    let (day_first, text) = match options.day_first {
+        Some(day_first) => (day_first, first),
+        None => {
+            let mut order = DateOrder::default();
+            order.gather(BufReader::new(first))?;
+            (order.day_first(), again()?)
+        }
+    };
     let mut out = FileRead::default();
-    read_chat(data, &conversation_name(name), "", source, options, &mut out);
-    out
+    let conversation = conversation_name(name);
+    read_messages(
+        BufReader::new(text),
+        day_first,
+        &conversation,
+        "",
+        source,
+        options,
+        &mut out,
+    )?;
+    Ok(out)
 }
 
 /// Whether an archive holds a chat: a `_chat.txt` (iOS) or a text named
 /// after WhatsApp (`WhatsApp Chat with Bob.txt`, localized names too) whose
 /// content is a chat.
 pub(super) fn detect(archive: &Archive) -> bool {
-    archive.files().any(|(path, data)| is_chat(path, data))
+    archive.names().any(|path| is_chat(archive, path))
 }
 
-/// Reads the chat texts of an archive (media are never loaded); `name`
-/// is the archive's file or folder name, the conversation of `_chat.txt`.
+/// Reads the chat texts of an archive, each streamed twice (media are
+/// never loaded); `name` is the archive's file or folder name, the
+/// conversation of `_chat.txt`. A text that fails to read (a damaged
+/// member) keeps the messages read before and counts one skip.
 pub(super) fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
     let mut out = FileRead::default();
-    let chats: Vec<_> = archive
-        .files()
-        .filter(|(path, data)| is_chat(path, data))
-        .collect();
-    for &(path, data) in &chats {
+    let chats: Vec<&str> = archive.names().filter(|path| is_chat(archive, path)).collect();
+    for &path in &chats {
         let file = base_name(path);
         let conversation = if file == "_chat.txt" {
             conversation_name(name)
@@ -116,7 +145,21 @@ pub(super) fn read_archive(archive: &Archive, name: &str, source: u32, options: 
         } else {
             String::new()
         };
-        read_chat(data, &conversation, &at, source, options, &mut out);
+        let day_first = options.day_first.unwrap_or_else(|| {
+            let mut order = DateOrder::default();
+            // A damaged text fails the second pass too, where it is
+            // counted: the order is what the readable part says.
+            let _ = archive.stream(path, |r| order.gather(r));
+            order.day_first()
+        });
+        let read = archive.stream(path, |r| {
+            read_messages(r, day_first, &conversation, &at, source, options, &mut out)
+        });
+        if let Err(e) = read.and_then(|read| read) {
+            out.add(Parsed::Skipped("unreadable_export_file"), source, || {
+                format!("{path} ({e})")
+            });
+        }
     }
     out
 }
@@ -125,10 +168,18 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn is_chat(path: &str, data: &[u8]) -> bool {
+fn is_chat(archive: &Archive, path: &str) -> bool {
     let file = base_name(path).to_lowercase();
     (file == "_chat.txt" || (file.contains("whatsapp") && file.ends_with(".txt")))
-        && sniff(&data[..data.len().min(super::HEAD_BYTES)])
+        && archive
+            .stream(path, |r| {
+                // A damaged text is still a chat: its damage is counted
+                // when it is read.
+                let mut head = Vec::new();
+                let _ = r.take(super::HEAD_BYTES as u64).read_to_end(&mut head);
+                sniff(&head)
+            })
+            .unwrap_or(false)
 }
 
 /// The chat's name from a file or archive name: `WhatsApp Chat with Bob.txt`
@@ -326,22 +377,72 @@ fn meridiem(c: &mut Cursor) -> Option<bool> {
     Some(pm)
 }
 
-/// Whether dates put the day first, from the file's headers when the
-/// options do not say.
-fn day_first<'h>(headers: impl Iterator<Item = &'h Header<'h>>, options: &Options) -> bool {
-    if let Some(day_first) = options.day_first {
-        return day_first;
+/// What a text's headers say of the order of day and month: how many
+/// could only be day first, how many only month first, and whether any
+/// writes a 12-hour clock.
+#[derive(Debug, Default)]
+struct DateOrder {
+    day_evidence: u64,
+    month_evidence: u64,
+    twelve_hour: bool,
+}
+
+impl DateOrder {
+    /// The first pass over a text: its headers' dates, up to its end or
+    /// an error.
+    fn gather(&mut self, mut text: impl BufRead) -> io::Result<()> {
+        let mut line = Vec::new();
+        while read_line(&mut text, &mut line)? > 0 {
+            let line = String::from_utf8_lossy(&line);
+            if let Some(h) = parse_header(without_boms(line.trim_end_matches(['\n', '\r'])))
+                && !h.year_first
+            {
+                self.day_evidence += u64::from(h.fields[0] > 12);
+                self.month_evidence += u64::from(h.fields[1] > 12);
+                self.twelve_hour |= h.twelve_hour;
+            }
+        }
+        Ok(())
     }
-    let (mut day_evidence, mut month_evidence, mut twelve_hour) = (0u64, 0u64, false);
-    for h in headers.filter(|h| !h.year_first) {
-        day_evidence += u64::from(h.fields[0] > 12);
-        month_evidence += u64::from(h.fields[1] > 12);
-        twelve_hour |= h.twelve_hour;
+
+    /// Whether dates put the day first (see the module's rules).
+    fn day_first(&self) -> bool {
+        if self.day_evidence == 0 && self.month_evidence == 0 {
+            !self.twelve_hour
+        } else {
+            self.day_evidence >= self.month_evidence
+        }
     }
-    if day_evidence == 0 && month_evidence == 0 {
-        !twelve_hour
-    } else {
-        day_evidence >= month_evidence
+}
+
+/// The most of a message's text that is kept: WhatsApp caps a message at
+/// 65,536 characters, and only its synthetic id reads the text.
+const MAX_TEXT: usize = 1 << 20;
+
+/// Reads one line, with its `\n`, into `line`, keeping at most
+/// `MAX_TEXT` bytes of it (a line without end stays bounded); gives the
+/// bytes the line had, 0 at the end.
+fn read_line(text: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> {
+    line.clear();
+    let mut len = 0;
+    loop {
+        let buf = match text.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let (chunk, ended) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, buf.is_empty()),
+        };
+        let room = MAX_TEXT.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let n = chunk.len();
+        text.consume(n);
+        len += n;
+        if ended {
+            return Ok(len);
+        }
     }
 }
 
@@ -462,25 +563,32 @@ fn clean_sender(sender: &str) -> String {
 }
 
 /// One record: a header line and the lines that continue it.
-struct Record<'a> {
+struct Record {
     /// 1-based line number of its first line.
     line: usize,
-    /// `None` for lines before the first header.
-    header: Option<Header<'a>>,
+    /// Its first line, without its end or byte-order marks; `None` for
+    /// lines before the first header.
+    first: Option<String>,
     /// The continuation lines, raw.
-    more: &'a str,
+    more: String,
     bytes: usize,
 }
 
-/// Reads one chat text into `out`. `at` prefixes the line numbers (the
-/// text's path when an archive holds several).
-fn read_chat(data: &[u8], conversation: &str, at: &str, source: u32, options: &Options, out: &mut FileRead) {
-    let text = String::from_utf8_lossy(data);
-    let records = split_records(&text);
-    let day_first = day_first(records.iter().filter_map(|r| r.header.as_ref()), options);
+/// The second pass over one chat text: its messages, into `out`. `at`
+/// prefixes the line numbers (the text's path when an archive holds
+/// several). A record is held only until the next header.
+fn read_messages(
+    mut text: impl BufRead,
+    day_first: bool,
+    conversation: &str,
+    at: &str,
+    source: u32,
+    options: &Options,
+    out: &mut FileRead,
+) -> io::Result<()> {
     let mut ids = SyntheticIds::default();
     let mut previous = None;
-    for record in &records {
+    let mut add = |record: &Record| {
         let parsed = parse_record(
             record,
             day_first,
@@ -491,39 +599,51 @@ fn read_chat(data: &[u8], conversation: &str, at: &str, source: u32, options: &O
             options,
         );
         out.add(parsed, source, || format!("{at}line {}", record.line));
-    }
-}
-
-/// Cuts the text into records at header lines.
-fn split_records(text: &str) -> Vec<Record<'_>> {
-    let mut records: Vec<Record> = Vec::new();
-    let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let end = offset + raw.len();
-        let line = without_boms(raw.trim_end_matches(['\n', '\r']));
-        match (parse_header(line), records.last_mut()) {
-            (Some(header), _) => records.push(Record {
-                line: i + 1,
-                header: Some(header),
-                more: &text[end..end],
-                bytes: raw.len(),
-            }),
-            (None, Some(record)) => {
-                let start = end - record.more.len() - raw.len();
-                record.more = &text[start..end];
-                record.bytes += raw.len();
-            }
-            (None, None) if line.trim().is_empty() => {}
-            (None, None) => records.push(Record {
-                line: i + 1,
-                header: None,
-                more: &text[offset..offset],
-                bytes: raw.len(),
-            }),
+    };
+    let mut record: Option<Record> = None;
+    let mut raw = Vec::new();
+    let mut number = 0;
+    loop {
+        let len = read_line(&mut text, &mut raw)?;
+        if len == 0 {
+            break;
         }
-        offset = end;
+        number += 1;
+        let raw = String::from_utf8_lossy(&raw);
+        let line = without_boms(raw.trim_end_matches(['\n', '\r']));
+        match (parse_header(line).is_some(), &mut record) {
+            (true, _) => {
+                if let Some(done) = record.take() {
+                    add(&done);
+                }
+                record = Some(Record {
+                    line: number,
+                    first: Some(line.to_string()),
+                    more: String::new(),
+                    bytes: len,
+                });
+            }
+            (false, Some(record)) => {
+                if record.more.len() < MAX_TEXT {
+                    record.more.push_str(&raw);
+                }
+                record.bytes += len;
+            }
+            (false, None) if line.trim().is_empty() => {}
+            (false, None) => {
+                record = Some(Record {
+                    line: number,
+                    first: None,
+                    more: String::new(),
+                    bytes: len,
+                })
+            }
+        }
     }
-    records
+    if let Some(done) = record {
+        add(&done);
+    }
+    Ok(())
 }
 
 fn parse_record(
@@ -535,10 +655,10 @@ fn parse_record(
     source: u32,
     options: &Options,
 ) -> Parsed {
-    let Some(header) = &record.header else {
+    let Some(header) = record.first.as_deref().and_then(parse_header) else {
         return Parsed::Skipped("line_without_header");
     };
-    let Some(local) = local_time(header, day_first) else {
+    let Some(local) = local_time(&header, day_first) else {
         return Parsed::Skipped("unparsable_timestamp");
     };
     let timestamp = instant(local, options.tz, *previous);
@@ -576,7 +696,8 @@ mod tests {
     }
 
     fn read_str(text: &str, name: &str, options: &Options) -> FileRead {
-        let out = read(text.as_bytes(), name, 0, options);
+        let again = || -> io::Result<Stream> { Ok(Box::new(text.as_bytes())) };
+        let out = read(Box::new(text.as_bytes()), &again, name, 0, options).unwrap();
         assert_eq!(
             out.read,
             out.messages.len() as u64 + out.excluded.values().sum::<u64>() + out.skipped.len() as u64,
@@ -915,6 +1036,75 @@ mod tests {
         std::fs::remove_file(dir.path().join("_chat.txt")).unwrap();
         let other = Archive::from_dir(dir.path()).unwrap();
         assert!(!detect(&other));
+    }
+
+    /// A zip holding `_chat.txt` stored, not deflated: its bytes can be
+    /// damaged where a test wants.
+    fn stored_chat_zip(chat: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("_chat.txt", stored).unwrap();
+        zip.write_all(chat.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn hardening_06_a_zipped_chat_is_streamed_twice_the_order_decided_by_its_last_line() {
+        // Only the last header says day first: the first pass reads it
+        // before the second dates the first message.
+        let mut chat: String = (0..2_000)
+            .map(|i| format!("01/02/2024, 10:00 - A: m{i}\n"))
+            .collect();
+        chat.push_str("13/02/2024, 10:00 - B: last\n");
+        let zip = stored_chat_zip(&chat);
+        let archive = Archive::from_zip(std::io::Cursor::new(zip)).unwrap();
+        assert!(detect(&archive));
+        let out = read_archive(&archive, "WhatsApp Chat - Team.zip", 0, &Options::default());
+        assert_eq!((out.read, out.messages.len()), (2_001, 2_001));
+        assert_eq!(out.messages[0].timestamp, Some(utc("2024-02-01 10:00:00")));
+        assert_eq!(out.messages[2_000].timestamp, Some(utc("2024-02-13 10:00:00")));
+        assert!(archive.unreadable().is_empty(), "no member was read whole");
+    }
+
+    #[test]
+    fn hardening_06_a_damaged_chat_member_keeps_what_was_read_and_counts_the_rest() {
+        let chat: String = (0..50)
+            .map(|i| format!("13/02/2024, 10:{i:02} - A: m{i}\n"))
+            .collect();
+        let mut zip = stored_chat_zip(&chat);
+        // A letter of the last message: the text reads whole, its checksum fails.
+        let letter = memchr::memmem::find(&zip, b"A: m49").unwrap();
+        zip[letter] = b'a';
+        let archive = Archive::from_zip(std::io::Cursor::new(zip)).unwrap();
+        assert!(detect(&archive));
+        let out = read_archive(&archive, "chat.zip", 0, &Options::default());
+        // The record open at the failure is the one the skip stands for.
+        assert_eq!(out.messages.len(), 49);
+        assert_eq!(out.messages[48].timestamp, Some(utc("2024-02-13 10:48:00")));
+        let skips: Vec<_> = out.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(
+            skips,
+            [("unreadable_export_file", "_chat.txt (Invalid checksum)")]
+        );
+        assert_eq!(out.read, 50);
+    }
+
+    #[test]
+    fn hardening_06_a_line_without_end_is_read_in_bounded_memory_and_counted_whole() {
+        let header = "13/02/2024, 10:00 - A: ";
+        let long = 3 * MAX_TEXT;
+        let mut chat = String::from(header);
+        chat.extend(std::iter::repeat_n('x', long));
+        chat.push_str("\n13/02/2024, 10:01 - B: ok\n");
+        let out = read_str(&chat, "x.txt", &Options::default());
+        assert_eq!(out.messages.len(), 2);
+        assert_eq!(out.messages[0].bytes, (header.len() + long + 1) as u64);
+        assert_eq!(out.messages[1].sender, "B");
+        let mut line = Vec::new();
+        let len = read_line(&mut chat.as_bytes(), &mut line).unwrap();
+        assert_eq!((len, line.len()), (header.len() + long + 1, MAX_TEXT));
     }
 
     proptest::proptest! {
