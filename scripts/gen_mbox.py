@@ -7,6 +7,7 @@ Python 3.11 standard library only.
     python3 scripts/gen_mbox.py OUT [--seed 7] (--messages N | --size 1G)
                                 [--gzip] [--takeout] [--people 40]
                                 [--quirks | --no-quirks] [--body-scale 1.0]
+                                [--arc-hops N]
                                 [--stats FILE.json]
     python3 scripts/gen_mbox.py --verify FILE.mbox [--expect N]
 
@@ -685,8 +686,9 @@ GARBAGE_DATES = ["unknown", "(none)", "$DATE", "not available", "0000-00-00 00:0
 
 
 class Gen:
-    def __init__(self, seed, people, quirks, takeout, body_scale):
+    def __init__(self, seed, people, quirks, takeout, body_scale, arc_hops=None):
         self.rng = rng = Random(seed)
+        self.arc_hops = arc_hops
         self.quirks = quirks
         self.takeout = takeout
         self.scale = body_scale
@@ -993,7 +995,10 @@ class Gen:
             lines.append(f"Authentication-Results: mx1.example.org;\n\tdkim=pass header.d={dom} header.s=s2024 header.b="
                          f"{pool.dkim_b[int(rng.random() * 64)][:8]};\n\tspf=pass (mx1.example.org: domain of {dom} designates "
                          f"198.51.100.{(2 + int(rng.random() * 248))} as permitted sender) smtp.mailfrom={dom};\n\tdmarc=pass (p=QUARANTINE) header.from={dom}")
-            if rng.random() < 0.3:
+            if self.arc_hops is not None:
+                for i in range(self.arc_hops, 0, -1):
+                    lines[:0] = self.arc_set(i, dom, t)
+            elif rng.random() < 0.3:
                 lines.insert(0, f"ARC-Seal: i=1; a=rsa-sha256; t={t}; cv=none;\n        d=google.com; s=arc-20160816;\n        b="
                              + fold(pool.dkim_b[int(rng.random() * 64)], "\n         ", 66))
                 lines.insert(1, f"ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=google.com; s=arc-20160816;\n"
@@ -1007,6 +1012,19 @@ class Gen:
                          f"\th=from:to:cc:subject:date:message-id:in-reply-to:references:\n\t mime-version:content-type;\n"
                          f"\tbh={pool.bh[int(rng.random() * 64)]};\n\tb=" + fold(pool.dkim_b[int(rng.random() * 64)], "\n\t ", 70))
         return lines
+
+    def arc_set(self, i, dom, t):
+        """One ARC hop's three fields (RFC 8617), as a relay adds them."""
+        rng = self.rng
+        pool = self.pool
+        return [f"ARC-Seal: i={i}; a=rsa-sha256; t={t}; cv={'none' if i == 1 else 'pass'};\n        d=google.com; s=arc-20160816;\n        b="
+                + fold(pool.dkim_b[int(rng.random() * 64)], "\n         ", 66),
+                f"ARC-Message-Signature: i={i}; a=rsa-sha256; c=relaxed/relaxed; d=google.com; s=arc-20160816;\n"
+                f"        h=to:subject:message-id:date:from:mime-version:dkim-signature;\n"
+                f"        bh={pool.bh[int(rng.random() * 64)]};\n        fh=0QUhUQdKSNvJmEX6ejkqmgDVtjbKkxpSiCEYoBmfTXA=;\n        b="
+                + fold(pool.dkim_b[int(rng.random() * 64)], "\n         ", 66),
+                f"ARC-Authentication-Results: i={i}; mx.google.com;\n       dkim=pass header.i=@{dom} header.s=s2024;\n"
+                f"       spf=pass smtp.mailfrom={dom};\n       dmarc=pass (p=NONE sp=NONE dis=NONE) header.from={dom}"]
 
     # -- body
     def own_text(self, size_target, short=False, follow=False):
@@ -1823,6 +1841,9 @@ def main(argv=None):
     ap.add_argument("--no-quirks", dest="quirks", action="store_false")
     ap.add_argument("--body-scale", type=float, default=1.0,
                     help="multiply text body and attachment sizes (e.g. 0.4 for small samples)")
+    ap.add_argument("--arc-hops", type=int, metavar="N",
+                    help="every received message carries N ARC sets (header-dense mail relayed by lists "
+                         "and Google; default: one set on 30%% of them)")
     ap.add_argument("--stats", help="write the generator's bookkeeping as JSON to this file")
     ap.add_argument("--verify", action="store_true", help="check an existing mbox (OUT) instead of generating")
     ap.add_argument("--expect", type=int, help="with --verify: expected message count")
@@ -1837,7 +1858,7 @@ def main(argv=None):
         ap.error("--body-scale must be > 0")
 
     t0 = time.perf_counter()
-    gen = Gen(a.seed, a.people, a.quirks, a.takeout, a.body_scale)
+    gen = Gen(a.seed, a.people, a.quirks, a.takeout, a.body_scale, a.arc_hops)
     if a.out == "-":
         raw = sys.stdout.buffer
         close_raw = False
@@ -1872,7 +1893,7 @@ def main(argv=None):
     if a.stats:
         last = st.pop("last_ts", START_TS)
         doc = {"args": {"seed": a.seed, "messages": a.messages, "size": a.size, "takeout": a.takeout,
-                        "people": a.people, "quirks": a.quirks, "body_scale": a.body_scale},
+                        "people": a.people, "quirks": a.quirks, "body_scale": a.body_scale, "arc_hops": a.arc_hops},
                "messages_written": n, "bytes": nbytes,
                "first_date": "2024-03-04T08:00:00Z",
                "last_event": time.strftime("%Y-%m-%dT%H:%M:%SZ", _gmtime(last)),
