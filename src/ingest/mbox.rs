@@ -112,8 +112,7 @@ fn is_separator(data: &[u8], pos: usize) -> bool {
 
 /// Whether `data` starts with a `Name: value` header field.
 fn starts_with_field(data: &[u8]) -> bool {
-    let line = first_line(data);
-    memchr::memchr(b':', line).is_some_and(|colon| email::is_field_name(&line[..colon]))
+    email::field_name(first_line(data)).is_some()
 }
 
 /// The text after the last `\n`.
@@ -151,7 +150,7 @@ fn is_envelope(line: &[u8]) -> bool {
     let Some(rest) = line.strip_prefix(FROM) else {
         return false;
     };
-    let text = String::from_utf8_lossy(trim_cr(rest));
+    let text = crate::normalize::lossy(trim_cr(rest));
     let text = text.trim();
     let (sender, when) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let addressed = sender == "-" || sender.contains('@');
@@ -173,15 +172,27 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 pub struct RawBlock {
     /// Where the block starts in the stream.
     pub offset: u64,
-    pub data: Vec<u8>,
+    /// The block is the first `len` bytes; all of it is initialized, so
+    /// that reading into it again needs no zeroing.
+    buffer: Vec<u8>,
+    len: usize,
     /// How many bytes of the last message were read past, not held.
     pub passed_over: u64,
 }
 
 impl RawBlock {
+    pub fn data(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+
+    /// The buffer, to read the next block into (see `Blocks::recycle`).
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buffer
+    }
+
     /// Parses the block of a stream that starts at byte `start` of its file.
     pub fn parse(&self, start: u64, source: u32) -> Block {
-        let mut block = parse_block(&self.data, start + self.offset, source);
+        let mut block = parse_block(self.data(), start + self.offset, source);
         if let Some((_, Parsed::Kept(last))) = block.messages.last_mut() {
             last.bytes += self.passed_over;
         }
@@ -250,52 +261,55 @@ impl<R: Read> Blocks<R> {
     /// The next block, or `None` at the end.
     pub fn next_block(&mut self) -> io::Result<Option<RawBlock>> {
         let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        buf.reserve(self.target.max(self.carry.len()));
-        buf.extend_from_slice(&self.carry);
+        let mut filled = self.carry.len();
+        // A recycled buffer is zeroed only where it grows.
+        if buf.len() < filled {
+            buf.resize(filled, 0);
+        }
+        buf[..filled].copy_from_slice(&self.carry);
         self.carry.clear();
         let mut want = self.target;
         loop {
-            if !self.eof && buf.len() < want {
-                // read_to_end fills spare capacity without zeroing it first.
-                let missing = (want - buf.len()) as u64;
-                let got = (&mut self.reader).take(missing).read_to_end(&mut buf)?;
-                self.eof = (got as u64) < missing;
+            if !self.eof && filled < want {
+                if buf.len() < want {
+                    buf.resize(want, 0);
+                }
+                filled += read_up_to(&mut self.reader, &mut buf[filled..want])?;
+                self.eof = filled < want;
             }
-            if buf.is_empty() {
+            if filled == 0 {
                 self.spare.push(buf);
                 return Ok(None);
             }
             let cut = if self.eof {
-                Some(buf.len())
+                Some(filled)
             } else {
-                last_separator(&buf)
+                last_separator(&buf[..filled])
             };
             if let Some(cut) = cut {
-                self.carry.extend_from_slice(&buf[cut..]);
-                buf.truncate(cut);
+                self.carry.extend_from_slice(&buf[cut..filled]);
                 let offset = self.offset;
                 self.offset += cut as u64;
                 return Ok(Some(RawBlock {
                     offset,
-                    data: buf,
+                    buffer: buf,
+                    len: cut,
                     passed_over: 0,
                 }));
             }
-            if buf.len() >= self.max_message {
-                let passed_over = self.read_past_message(&buf[self.max_message..])? as u64;
-                buf.truncate(self.max_message);
+            if filled >= self.max_message {
+                let passed_over = self.read_past_message(&buf[self.max_message..filled])? as u64;
                 let offset = self.offset;
-                self.offset += buf.len() as u64 + passed_over;
+                self.offset += self.max_message as u64 + passed_over;
                 return Ok(Some(RawBlock {
                     offset,
-                    data: buf,
+                    buffer: buf,
+                    len: self.max_message,
                     passed_over,
                 }));
             }
             // One message larger than the block: read on.
-            want = (buf.len() * 2).min(self.max_message);
-            buf.reserve(want - buf.len());
+            want = (filled * 2).min(self.max_message);
         }
     }
 
@@ -324,6 +338,20 @@ impl<R: Read> Blocks<R> {
             window.extend_from_slice(&chunk[..got]);
         }
     }
+}
+
+/// Fills `buf` from `reader` as far as it goes; fewer bytes only at its end.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// The first separator whose line starts in `within`, after a `\n` there,
@@ -426,9 +454,9 @@ mod tests {
         let mut offset = 0;
         while let Some(raw) = blocks.next_block().unwrap() {
             assert_eq!(raw.offset, offset);
-            assert!(raw.data.starts_with(b"From "));
+            assert!(raw.data().starts_with(b"From "));
             total += raw.parse(0, 0).messages.len();
-            offset += raw.data.len() as u64;
+            offset += raw.data().len() as u64;
         }
         assert_eq!(total, 20);
         assert_eq!(offset, mbox.len() as u64);
@@ -443,7 +471,7 @@ mod tests {
         let (mut offset, mut subjects) = (0, Vec::new());
         let mut sizes = Vec::new();
         while let Some(raw) = blocks.next_block().unwrap() {
-            assert!(raw.data.len() <= 1000, "a block of {} bytes", raw.data.len());
+            assert!(raw.data().len() <= 1000, "a block of {} bytes", raw.data().len());
             assert_eq!(raw.offset, offset, "offsets count the bytes passed over");
             let block = raw.parse(0, 0);
             subjects.extend(self::subjects(&block));
@@ -451,7 +479,7 @@ mod tests {
                 Parsed::Kept(m) => m.bytes,
                 _ => 0,
             }));
-            offset = raw.offset + raw.data.len() as u64 + raw.passed_over;
+            offset = raw.offset + raw.data().len() as u64 + raw.passed_over;
         }
         assert_eq!(subjects, ["one", "giant", "three"]);
         assert_eq!(offset, mbox.len() as u64);
@@ -473,7 +501,7 @@ mod tests {
         // Cut into blocks, the stream splits at the same place.
         let mut blocks = Blocks::new(mbox.as_bytes(), Vec::new(), 10, 1 << 20);
         let first = blocks.next_block().unwrap().unwrap();
-        assert_eq!(first.data.len(), mbox.find("--b1--\n").unwrap() + 7);
+        assert_eq!(first.data().len(), mbox.find("--b1--\n").unwrap() + 7);
     }
 
     #[test]

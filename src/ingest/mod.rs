@@ -799,13 +799,14 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
     let mut block = mbox::Block::default();
     let mut whole_line = false;
     while let Some(raw) = blocks.next_block()? {
-        whole_line |= memchr::memchr(b'\n', &raw.data).is_some();
+        whole_line |= memchr::memchr(b'\n', raw.data()).is_some();
         let part = raw.parse(range.start, source);
         block.messages.extend(part.messages);
         block.suspicious_from_lines += part.suspicious_from_lines;
         block.header_fields_cut += part.header_fields_cut;
-        if raw.data.capacity() <= 2 * BLOCK_BYTES {
-            SPARE.set(Some(raw.data));
+        let buffer = raw.into_buffer();
+        if buffer.len() <= 2 * BLOCK_BYTES {
+            SPARE.set(Some(buffer));
         }
     }
     Ok((block, blocks.offset(), whole_line))
@@ -938,7 +939,7 @@ fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead>
                     .collect::<Vec<_>>()
             },
         );
-        blocks.recycle(batch.into_iter().map(|raw| raw.data));
+        blocks.recycle(batch.into_iter().map(mbox::RawBlock::into_buffer));
         for block in parsed {
             out.add_block(block, source);
         }

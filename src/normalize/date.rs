@@ -45,7 +45,8 @@ pub fn parse_plausible(text: &str) -> Option<Millis> {
 pub fn parse(text: &str) -> Option<Millis> {
     let text = strip_comments(text);
     let mut month = None;
-    let mut numbers: Vec<&str> = Vec::with_capacity(2);
+    // Only a day and a year: a third number makes the date unreadable.
+    let (mut numbers, mut count) = ([""; 2], 0);
     let mut clock = None;
     let mut offset_minutes = None;
     for token in text
@@ -59,7 +60,10 @@ pub fn parse(text: &str) -> Option<Millis> {
             }
             clock = Some(parse_clock(token)?);
         } else if token.bytes().all(|b| b.is_ascii_digit()) {
-            numbers.push(token);
+            if let Some(slot) = numbers.get_mut(count) {
+                *slot = token;
+            }
+            count += 1;
         } else if (first == b'+' || first == b'-') && token.len() == 5 {
             let zone = parse_numeric_zone(token)?;
             offset_minutes.get_or_insert(zone);
@@ -71,9 +75,10 @@ pub fn parse(text: &str) -> Option<Millis> {
         // Any other word (a weekday, an unknown zone name) changes nothing:
         // unknown zones count as UTC, which is also the default.
     }
-    let [day, year] = numbers[..] else {
+    if count != 2 {
         return None;
-    };
+    }
+    let [day, year] = numbers;
     let day: u32 = day.parse().ok()?;
     let year = expand_year(year)?;
     let date = NaiveDate::from_ymd_opt(year, month?, day)?;
@@ -107,19 +112,20 @@ fn strip_comments(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `hh:mm` or `hh:mm:ss` as (hours, minutes, seconds); a leap second is kept.
 fn parse_clock(token: &str) -> Option<(i64, i64, i64)> {
-    let fields: Vec<&str> = token.split(':').collect();
-    let field = |i: usize, max: i64| -> Option<i64> {
-        let p = fields.get(i)?;
+    let field = |p: &str, max: i64| -> Option<i64> {
         if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         p.parse().ok().filter(|&v| v <= max)
     };
-    match fields.len() {
-        2 => Some((field(0, 23)?, field(1, 59)?, 0)),
-        3 => Some((field(0, 23)?, field(1, 59)?, field(2, 60)?)),
-        _ => None,
-    }
+    let mut fields = token.split(':');
+    let hours = field(fields.next()?, 23)?;
+    let minutes = field(fields.next()?, 59)?;
+    let seconds = match fields.next() {
+        Some(p) => field(p, 60)?,
+        None => 0,
+    };
+    fields.next().is_none().then_some((hours, minutes, seconds))
 }
 
 /// `+hhmm` / `-hhmm` as minutes east of UTC.
@@ -139,18 +145,21 @@ fn parse_numeric_zone(token: &str) -> Option<i64> {
 
 /// The zone names METRICS.md knows, as minutes east of UTC.
 fn named_zone(token: &str) -> Option<i64> {
-    let hours = match token.to_ascii_uppercase().as_str() {
-        "UT" | "GMT" | "UTC" | "Z" => 0,
-        "EST" => -5,
-        "EDT" => -4,
-        "CST" => -6,
-        "CDT" => -5,
-        "MST" => -7,
-        "MDT" => -6,
-        "PST" => -8,
-        "PDT" => -7,
-        _ => return None,
-    };
+    const ZONES: [(&str, i64); 12] = [
+        ("UT", 0),
+        ("GMT", 0),
+        ("UTC", 0),
+        ("Z", 0),
+        ("EST", -5),
+        ("EDT", -4),
+        ("CST", -6),
+        ("CDT", -5),
+        ("MST", -7),
+        ("MDT", -6),
+        ("PST", -8),
+        ("PDT", -7),
+    ];
+    let (_, hours) = ZONES.iter().find(|(name, _)| name.eq_ignore_ascii_case(token))?;
     Some(hours * 60)
 }
 
@@ -163,8 +172,7 @@ fn month_number(token: &str) -> Option<u32> {
     if word.len() < 3 || !word.is_ascii() {
         return None;
     }
-    let prefix = word[..3].to_ascii_lowercase();
-    let n = MONTHS.iter().position(|m| *m == prefix)?;
+    let n = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(&word[..3]))?;
     let full_names_ok = word.len() == 3 || word.len() <= 9 && word.bytes().all(|b| b.is_ascii_alphabetic());
     full_names_ok.then_some(n as u32 + 1)
 }

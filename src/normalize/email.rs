@@ -4,37 +4,84 @@
 
 use super::date;
 use crate::model::{DateSource, Kind, Message, Parsed};
-use mailparse::{MailAddr, MailHeader, addrparse_header};
+use mailparse::{MailAddr, addrparse_header};
 use std::borrow::Cow;
 
+/// One header field as scanned: all of it (name, colon, value and its
+/// continuation lines, cut at `MAX_FIELD_BYTES`), and its value as
+/// mailparse reads one: after the colon and the spaces that follow it,
+/// without the line break that ends it.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    raw: &'a [u8],
+    value: &'a [u8],
+}
+
+impl<'a> Field<'a> {
+    fn new(raw: &'a [u8], name_len: usize) -> Field<'a> {
+        let value = &raw[name_len + 1..];
+        let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
+        let end = value
+            .iter()
+            .rposition(|&b| b != b'\n' && b != b'\r')
+            .map_or(start, |i| (i + 1).max(start));
+        Field {
+            raw,
+            value: &value[start..end],
+        }
+    }
+
+    /// The value unfolded and RFC 2047-decoded: what mailparse's
+    /// `get_value` gives, without its tokenizer for the plain values that
+    /// most are (valid UTF-8, no encoded word).
+    fn text(&self) -> Cow<'a, str> {
+        match std::str::from_utf8(self.value) {
+            Ok(text) if memchr::memmem::find(self.value, b"=?").is_none() => {
+                if memchr::memchr(b'\n', self.value).is_none() {
+                    Cow::Borrowed(text.trim_start())
+                } else {
+                    Cow::Owned(text.lines().map(str::trim_start).collect::<Vec<_>>().join(" "))
+                }
+            }
+            _ => Cow::Owned(self.header().map(|h| h.get_value()).unwrap_or_default()),
+        }
+    }
+
+    /// The field as mailparse reads it, for the forms the fast paths leave.
+    fn header(&self) -> Option<mailparse::MailHeader<'a>> {
+        mailparse::parse_header(self.raw).ok().map(|(h, _)| h)
+    }
+}
+
 /// A message's header block, scanned line by line: only the fields a
-/// metric reads are handed to mailparse (each the first of its name);
-/// `Received` chains stay raw until a date fallback needs them, and
-/// DKIM signatures and the like are never parsed.
+/// metric reads are kept (each the first of its name), as slices of the
+/// block, and decoded when they are read; DKIM signatures and the like
+/// are passed over.
 #[derive(Default)]
 pub struct Head<'a> {
+    /// The header block, up to the blank line.
+    block: &'a [u8],
     /// Offset of the body: just after the blank line, or the end.
     pub body: usize,
     /// Whether any line is a well-formed `Name: value` field.
     has_fields: bool,
-    date: Option<MailHeader<'a>>,
-    from: Option<MailHeader<'a>>,
-    to: Option<MailHeader<'a>>,
-    cc: Option<MailHeader<'a>>,
-    subject: Option<MailHeader<'a>>,
+    date: Option<Field<'a>>,
+    from: Option<Field<'a>>,
+    to: Option<Field<'a>>,
+    cc: Option<Field<'a>>,
+    subject: Option<Field<'a>>,
     // Msg-id fields are read raw: only their `<…>` tokens count.
     message_id: Option<&'a [u8]>,
     in_reply_to: Option<&'a [u8]>,
     references: Option<&'a [u8]>,
-    thread: Option<MailHeader<'a>>,
-    labels: Option<MailHeader<'a>>,
-    auto_submitted: Option<MailHeader<'a>>,
-    precedence: Option<MailHeader<'a>>,
-    list_id: Option<MailHeader<'a>>,
-    autoreply: Option<MailHeader<'a>>,
-    autorespond: Option<MailHeader<'a>>,
-    content_length: Option<MailHeader<'a>>,
-    received: Vec<&'a [u8]>,
+    thread: Option<Field<'a>>,
+    labels: Option<Field<'a>>,
+    auto_submitted: Option<Field<'a>>,
+    precedence: Option<Field<'a>>,
+    list_id: Option<Field<'a>>,
+    autoreply: Option<Field<'a>>,
+    autorespond: Option<Field<'a>>,
+    content_length: Option<Field<'a>>,
     /// How many fields were longer than `MAX_FIELD_BYTES`, and cut there.
     pub cut_fields: u32,
 }
@@ -43,39 +90,80 @@ pub struct Head<'a> {
 /// `References` chain of a thousand ids is 50 KB).
 pub const MAX_FIELD_BYTES: usize = 64 << 10;
 
-impl<'a> Head<'a> {
-    /// Scans the header block at the start of `data`.
-    pub fn scan(data: &'a [u8]) -> Head<'a> {
-        let mut head = Head {
-            body: data.len(),
-            ..Head::default()
-        };
-        let mut field: Option<(&'a [u8], usize)> = None; // name, start
-        let mut pos = 0;
-        while pos < data.len() {
+/// The well-formed fields at the start of `data`, as (name, whole field),
+/// up to the blank line that ends the header block, whose end
+/// `end` gives once they are all read.
+struct Fields<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// The current field's name and start, while its lines are read.
+    field: Option<(&'a [u8], usize)>,
+    /// Where the body starts, once the blank line was read.
+    body: Option<usize>,
+    has_fields: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(data: &'a [u8]) -> Fields<'a> {
+        Fields {
+            data,
+            pos: 0,
+            field: None,
+            body: None,
+            has_fields: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let data = self.data;
+        while self.body.is_none() && self.pos < data.len() {
+            let pos = self.pos;
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
             let line = &data[pos..end];
             if line[0] == b' ' || line[0] == b'\t' {
-                pos = end; // a continuation of the current field
+                self.pos = end; // a continuation of the current field
                 continue;
             }
-            if let Some((name, start)) = field.take() {
-                head.keep(name, &data[start..pos]);
-            }
+            let done = self.field.take().map(|(name, start)| (name, &data[start..pos]));
             if line == b"\n" || line == b"\r\n" {
-                head.body = end;
-                break;
+                self.body = Some(end);
+            } else {
+                if let Some(name) = field_name(line) {
+                    self.has_fields = true;
+                    self.field = Some((name, pos));
+                }
+                self.pos = end;
             }
-            let name = memchr::memchr(b':', line).map(|colon| &line[..colon]);
-            if let Some(name) = name.filter(|n| is_field_name(n)) {
-                head.has_fields = true;
-                field = Some((name, pos));
+            if done.is_some() {
+                return done;
             }
-            pos = end;
         }
-        if let Some((name, start)) = field {
-            head.keep(name, &data[start..pos]);
+        let last = self
+            .field
+            .take()
+            .map(|(name, start)| (name, &data[start..self.pos]));
+        if self.body.is_none() {
+            self.body = Some(data.len());
         }
+        last
+    }
+}
+
+impl<'a> Head<'a> {
+    /// Scans the header block at the start of `data`.
+    pub fn scan(data: &'a [u8]) -> Head<'a> {
+        let mut head = Head::default();
+        let mut fields = Fields::new(data);
+        for (name, raw) in fields.by_ref() {
+            head.keep(name, raw);
+        }
+        head.body = fields.body.unwrap_or(data.len());
+        head.block = &data[..head.body];
+        head.has_fields = fields.has_fields;
         head
     }
 
@@ -104,10 +192,6 @@ impl<'a> Head<'a> {
             4 if is("from") => &mut self.from,
             7 if is("subject") => &mut self.subject,
             7 if is("list-id") => &mut self.list_id,
-            8 if is("received") => {
-                self.received.push(raw);
-                return;
-            }
             10 if is("precedence") => &mut self.precedence,
             10 if is("x-gm-thrid") => &mut self.thread,
             11 if is("x-autoreply") => &mut self.autoreply,
@@ -117,15 +201,21 @@ impl<'a> Head<'a> {
             14 if is("content-length") => &mut self.content_length,
             _ => return,
         };
-        if slot.is_none() {
-            *slot = mailparse::parse_header(raw).ok().map(|(h, _)| h);
-        }
+        slot.get_or_insert(Field::new(raw, name.len()));
+    }
+
+    /// The `Received` fields, top-most first (read again only when the
+    /// `Date` field fails, which few do).
+    fn received(&self) -> impl Iterator<Item = Field<'a>> {
+        Fields::new(self.block)
+            .filter(|(name, _)| name.eq_ignore_ascii_case(b"received"))
+            .map(|(name, raw)| Field::new(&raw[..raw.len().min(MAX_FIELD_BYTES)], name.len()))
     }
 
     /// The body length a `Content-Length` field (mboxcl/cl2) claims.
     pub fn content_length(&self) -> Option<usize> {
-        let raw = self.content_length.as_ref()?.get_value_raw();
-        std::str::from_utf8(raw).ok()?.trim().parse().ok()
+        let value = self.content_length?.value;
+        std::str::from_utf8(value).ok()?.trim().parse().ok()
     }
 }
 
@@ -137,9 +227,8 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
     }
     let labels: Vec<String> = w
         .labels
-        .as_ref()
-        .map(|h| {
-            h.get_value()
+        .map(|f| {
+            f.text()
                 .split(',')
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
@@ -166,22 +255,26 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
         .map(String::from);
     m.conversation = w
         .thread
-        .as_ref()
-        .map(|h| h.get_value().trim().to_string())
+        .map(|f| f.text().trim().to_string())
         .filter(|t| !t.is_empty());
-    m.sender = w.from.as_ref().map(first_address).unwrap_or_default();
-    m.recipients = [&w.to, &w.cc].into_iter().flatten().flat_map(addresses).collect();
-    m.subject = w.subject.as_ref().map(|h| h.get_value()).unwrap_or_default();
+    m.sender = w.from.map(first_address).unwrap_or_default();
+    m.recipients = [w.to, w.cc].into_iter().flatten().flat_map(addresses).collect();
+    m.subject = w.subject.map(|f| f.text().into_owned()).unwrap_or_default();
     m.subject_key = super::subject::normalize(&m.subject);
     m.automated = is_automated(w, &m.sender);
     (m.timestamp, m.date_source) = timestamp(w, from_line);
     Parsed::Kept(m)
 }
 
-/// RFC 5322 field names: printable ASCII but `:`. mailparse takes any
-/// line as a header; a block with no real field name is not mail.
-pub fn is_field_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
+/// The name of the field a line starts, if it starts one: RFC 5322 field
+/// names are printable ASCII but `:`, and a colon ends them. mailparse
+/// takes any line as a header; a block with no real field name is not mail.
+pub fn field_name(line: &[u8]) -> Option<&[u8]> {
+    let len = line
+        .iter()
+        .position(|&b| !(33..=126).contains(&b) || b == b':')
+        .unwrap_or(line.len());
+    (len > 0 && line.get(len) == Some(&b':')).then(|| &line[..len])
 }
 
 /// The `<…>` tokens of a header, without their brackets. Only such tokens
@@ -196,7 +289,7 @@ pub fn msg_ids(raw: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
             let id = &rest[open + 1..close];
             rest = &rest[close + 1..];
             if !id.is_empty() {
-                return Some(String::from_utf8_lossy(id));
+                return Some(super::lossy(id));
             }
         }
     })
@@ -204,17 +297,12 @@ pub fn msg_ids(raw: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
 
 /// Date, then the top-most plausible `Received`, then the `From ` line.
 fn timestamp(w: &Head, from_line: &[u8]) -> (Option<i64>, DateSource) {
-    if let Some(t) = w
-        .date
-        .as_ref()
-        .and_then(|h| date::parse_plausible(&h.get_value()))
-    {
+    if let Some(t) = w.date.and_then(|f| date::parse_plausible(&f.text())) {
         return (Some(t), DateSource::Date);
     }
-    let received = w.received.iter().find_map(|raw| {
-        let (h, _) = mailparse::parse_header(raw).ok()?;
-        date::parse_plausible(h.get_value().rsplit_once(';')?.1)
-    });
+    let received = w
+        .received()
+        .find_map(|f| date::parse_plausible(f.text().rsplit_once(';')?.1));
     if let Some(t) = received {
         return (Some(t), DateSource::Received);
     }
@@ -226,16 +314,16 @@ fn timestamp(w: &Head, from_line: &[u8]) -> (Option<i64>, DateSource) {
 
 /// The date of an mbox `From sender date` line.
 fn from_line_date(line: &[u8]) -> Option<i64> {
-    let text = String::from_utf8_lossy(line.strip_prefix(b"From ")?);
+    let text = super::lossy(line.strip_prefix(b"From ")?);
     let (_sender, date) = text.trim_start().split_once(char::is_whitespace)?;
     date::parse_plausible(date)
 }
 
 /// The lower-cased addr-spec of the first address in a header.
-fn first_address(h: &MailHeader) -> String {
-    addresses(h).next().unwrap_or_else(|| {
+fn first_address(f: Field) -> String {
+    addresses(f).next().unwrap_or_else(|| {
         // Unparsable From: keep what is there rather than lose the sender.
-        let value = h.get_value();
+        let value = f.text();
         let bracketed = value.split_once('<').and_then(|(_, r)| r.split_once('>'));
         bracketed
             .map_or(value.trim(), |(addr, _)| addr.trim())
@@ -244,56 +332,84 @@ fn first_address(h: &MailHeader) -> String {
 }
 
 /// Every addr-spec of an address header, lower-cased.
-fn addresses(h: &MailHeader) -> impl Iterator<Item = String> {
-    let list = simple_addresses(h.get_value_raw()).unwrap_or_else(|| {
-        let parsed = addrparse_header(h).map(|l| l.to_vec()).unwrap_or_default();
-        parsed
-            .into_iter()
-            .flat_map(|a| match a {
-                MailAddr::Single(s) => vec![s.addr],
-                MailAddr::Group(g) => g.addrs.into_iter().map(|s| s.addr).collect(),
-            })
-            .collect()
-    });
-    list.into_iter()
-        .map(|a| a.trim().to_lowercase())
-        .filter(|a| !a.is_empty())
+fn addresses(f: Field) -> impl Iterator<Item = String> {
+    simple_addresses(f.value)
+        .unwrap_or_else(|| {
+            let parsed = f.header().and_then(|h| addrparse_header(&h).ok());
+            parsed
+                .map(|l| l.to_vec())
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|a| match a {
+                    MailAddr::Single(s) => vec![s.addr],
+                    MailAddr::Group(g) => g.addrs.into_iter().map(|s| s.addr).collect(),
+                })
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .into_iter()
 }
 
-/// The addresses of a plain list (`a@b.c, Name <d@e.f>`) without the full
-/// RFC 5322 parser, which costs a tenth of the whole run on To and Cc.
-/// `None` for anything else (quotes, comments, groups, encoded words,
-/// escapes, 8-bit bytes): mailparse reads those.
-fn simple_addresses(raw: &[u8]) -> Option<Vec<String>> {
-    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'"' | b'(' | b')' | b'\\' | b':' | b';' | b'=');
-    if !raw.iter().all(plain) {
+/// The addresses of a plain list (`a@b.c, Name <d@e.f>, "Doe, J." <j@d.e>`),
+/// lower-cased, without the full RFC 5322 parser, which costs a tenth of
+/// the whole run on To and Cc. Display names may be quoted or UTF-8; the
+/// addresses are ASCII. `None` for anything else (comments, groups,
+/// encoded words, escapes, bytes that are not UTF-8): mailparse reads those.
+fn simple_addresses(value: &[u8]) -> Option<Vec<String>> {
+    let hard = |b: &u8| matches!(b, b'(' | b')' | b'\\' | b':' | b';' | b'=');
+    if value.iter().any(hard) || (!value.is_ascii() && std::str::from_utf8(value).is_err()) {
         return None;
     }
-    let text = std::str::from_utf8(raw).ok()?;
-    text.split(',')
-        .map(|part| {
-            let part = part.trim();
-            let addr = match part.split_once('<') {
-                Some((_name, rest)) => {
-                    let (addr, after) = rest.split_once('>')?;
-                    (after.trim().is_empty() && !addr.contains('<')).then_some(addr)?
-                }
-                None => part,
-            };
-            let addr = addr.trim();
-            (!addr.is_empty() && !addr.contains(char::is_whitespace)).then(|| addr.to_string())
-        })
-        .collect()
+    let mut list = Vec::with_capacity(value.len() / 24 + 1);
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, &b) in value.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                list.push(simple_address(&value[start..i])?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return None;
+    }
+    list.push(simple_address(&value[start..])?);
+    Some(list)
+}
+
+/// `addr` or `Name <addr>` or `"Name" <addr>`, with an ASCII address.
+fn simple_address(part: &[u8]) -> Option<String> {
+    let part = part.trim_ascii();
+    let addr = match memchr::memchr(b'<', part) {
+        Some(open) => {
+            let name = part[..open].trim_ascii();
+            let quotes = memchr::memchr_iter(b'"', name).count();
+            let well_quoted =
+                quotes == 0 || (quotes == 2 && name.starts_with(b"\"") && name.ends_with(b"\""));
+            let well_quoted = well_quoted && memchr::memchr(b'>', name).is_none();
+            let rest = &part[open + 1..];
+            let close = memchr::memchr(b'>', rest)?;
+            (well_quoted && close + 1 == rest.len()).then_some(&rest[..close])?
+        }
+        None => part,
+    };
+    let plain = |b: &u8| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"');
+    let at = memchr::memchr(b'@', addr).is_some();
+    (at && addr.iter().all(plain)).then(|| super::lossy(addr).to_ascii_lowercase())
 }
 
 /// Machine-sent mail (METRICS.md section 1, Automated mail).
 fn is_automated(w: &Head, sender: &str) -> bool {
-    let value = |h: &Option<MailHeader>| h.as_ref().map(|h| h.get_value().trim().to_ascii_lowercase());
-    let auto_submitted = value(&w.auto_submitted).is_some_and(|v| v != "no");
-    let bulk = w.list_id.is_none() && value(&w.precedence).is_some_and(|v| v == "bulk" || v == "junk");
-    let autoreply = [&w.autoreply, &w.autorespond]
+    let value = |f: Option<Field>| f.map(|f| f.text().trim().to_ascii_lowercase());
+    let auto_submitted = value(w.auto_submitted).is_some_and(|v| v != "no");
+    let bulk = w.list_id.is_none() && value(w.precedence).is_some_and(|v| v == "bulk" || v == "junk");
+    let autoreply = [w.autoreply, w.autorespond]
         .into_iter()
-        .any(|h| value(h).is_some_and(|v| !v.is_empty()));
+        .any(|f| value(f).is_some_and(|v| !v.is_empty()));
     auto_submitted || bulk || autoreply || is_robot_address(sender)
 }
 
@@ -312,6 +428,8 @@ fn is_robot_address(sender: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
     fn parse(raw: &str) -> Parsed {
         let head = Head::scan(raw.as_bytes());
         message(0, b"From - Mon Jan  1 10:04:00 2024", &head, raw.len() as u64)
@@ -366,7 +484,7 @@ mod tests {
         ] {
             let raw = format!("To: {list}\n");
             let (h, _) = mailparse::parse_header(raw.as_bytes()).unwrap();
-            let fast: Vec<String> = addresses(&h).collect();
+            let fast: Vec<String> = addresses(Field::new(raw.as_bytes(), 2)).collect();
             let full: Vec<String> = addrparse_header(&h)
                 .map(|l| l.to_vec())
                 .unwrap_or_default()
@@ -379,6 +497,120 @@ mod tests {
                 .filter(|a| !a.is_empty())
                 .collect();
             assert_eq!(fast, full, "{list:?}");
+        }
+    }
+
+    /// Pieces of header values: plain text, folds, encoded words (whole,
+    /// broken, adjacent), UTF-8 and a raw latin-1 byte.
+    fn value_pieces() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<&[u8]> = vec![
+            b"a",
+            b"Re:",
+            b" ",
+            b"  ",
+            b"\t",
+            b",",
+            b"<x@y.z>",
+            b"=?",
+            b"?=",
+            b"\n ",
+            b"\r\n\t",
+            b"\n\t ",
+            b"=?utf-8?q?Jos=C3=A9?=",
+            b"=?ISO-8859-1?B?QvxkZ2V0?=",
+            b"=?bogus?x?y?=",
+            "é".as_bytes(),
+            b"\xe9",
+        ];
+        proptest::collection::vec(proptest::sample::select(pieces), 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn field_text_is_mailparse_get_value(value in value_pieces()) {
+            let raw = [b"Subject:".as_slice(), &value, b"\n"].concat();
+            let (h, _) = mailparse::parse_header(&raw).unwrap();
+            let field = Field::new(&raw, "Subject".len());
+            prop_assert_eq!(field.value, h.get_value_raw());
+            prop_assert_eq!(field.text(), h.get_value());
+        }
+    }
+
+    /// What mailparse's full parser makes of an address list.
+    fn mailparse_addresses(value: &str) -> Vec<String> {
+        let raw = format!("To: {value}\n");
+        let (h, _) = mailparse::parse_header(raw.as_bytes()).unwrap();
+        addrparse_header(&h)
+            .map(|l| l.to_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|a| match a {
+                MailAddr::Single(s) => vec![s.addr],
+                MailAddr::Group(g) => g.addrs.into_iter().map(|s| s.addr).collect(),
+            })
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect()
+    }
+
+    fn address_lists() -> impl Strategy<Value = String> {
+        let names = [
+            "Alice",
+            "Alice Smith",
+            "\"Doe, J.\"",
+            "\"Søren Østergaard\"",
+            "Agnieszka Wójcik",
+            "=?UTF-8?Q?Zo=C3=AB?=",
+            "\"a<b\"",
+            "a>b",
+            "Bob \"the\" Smith",
+            "\"\"",
+            "\"x",
+            "Ünïcode",
+            "team@x.org",
+        ];
+        let addresses = [
+            "a@b.c",
+            "A.B@Example.ORG",
+            "x+y@z.io",
+            "jürgen@x.de",
+            "bob",
+            "a b@c.d",
+            "",
+            "@",
+            "\"q\"@x.y",
+        ];
+        let item = (0..names.len(), 0..addresses.len(), 0..5usize).prop_map(move |(n, a, form)| {
+            let (name, addr) = (names[n], addresses[a]);
+            match form {
+                0 => addr.to_string(),
+                1 => format!("{name} <{addr}>"),
+                2 => format!("<{addr}>"),
+                3 => format!("{name}<{addr}> "),
+                _ => name.to_string(),
+            }
+        });
+        let separators = [", ", ",", ",\n\t", " ", "; ", " (c) ", ",,"];
+        proptest::collection::vec((item, proptest::sample::select(separators.to_vec())), 1..5).prop_map(
+            |items| {
+                let mut list = String::new();
+                for (item, separator) in items {
+                    if !list.is_empty() {
+                        list.push_str(separator);
+                    }
+                    list.push_str(&item);
+                }
+                list
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_plain_address_path_agrees_with_mailparse_on_any_list(list in address_lists()) {
+            if let Some(fast) = simple_addresses(list.as_bytes()) {
+                prop_assert_eq!(fast, mailparse_addresses(&list));
+            }
         }
     }
 

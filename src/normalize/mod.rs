@@ -11,6 +11,15 @@ pub mod subject;
 use crate::model::{Kind, Message};
 use foldhash::HashSet;
 
+/// Bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy`, with
+/// the fast validation first, since nearly every header is valid.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The kept rows in read order, messages apart from calls and meetings
 /// (which answer nothing), and how many duplicates were dropped.
 pub struct Table {
