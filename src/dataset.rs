@@ -33,7 +33,6 @@ use polars_io::parquet::read::ParquetReader;
 use polars_io::parquet::write::{KeyValueMetadata, ParquetCompression, ParquetWriter};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::mem::take;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -311,7 +310,7 @@ impl Entry {
     /// The input's accounting and rows, as input number `source`.
     pub(crate) fn load(self, dataset: &Path, source: u32) -> Result<(Input, Vec<Message>)> {
         let manifest = self.0;
-        let mut rows = Vec::with_capacity(usize::try_from(manifest.messages_kept).unwrap_or(0));
+        let mut rows = Vec::new();
         for file in manifest.files() {
             let data = dataset.join(file);
             let bytes = std::fs::read(&data).with_context(|| format!("{}: cannot read", data.display()))?;
@@ -327,7 +326,15 @@ impl Entry {
             let frame = ParquetReader::new(std::io::Cursor::new(bytes))
                 .finish()
                 .map_err(|e| anyhow!("{}: not readable Parquet: {e}", data.display()))?;
-            rows.extend(from_frame(&frame, source).with_context(|| data.display().to_string())?);
+            let more = from_frame(&frame, source).with_context(|| data.display().to_string())?;
+            drop(frame);
+            // The first file's rows are taken as they are: a copy would
+            // hold the table twice.
+            if rows.is_empty() {
+                rows = more;
+            } else {
+                rows.extend(more);
+            }
         }
         if rows.len() as u64 != manifest.messages_kept {
             bail!(
@@ -468,92 +475,105 @@ fn to_frame(source: &str, first_row: usize, messages: &[Message]) -> PolarsResul
 
 /// The rows of a data file back as messages of input `source`.
 fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
-    let strings = |name: &str| -> PolarsResult<Vec<String>> {
-        let column = frame.column(name)?.str()?;
-        Ok(column.iter().map(|s| s.unwrap_or_default().to_string()).collect())
-    };
-    let lists = |name| {
-        list_column(frame, name, |items| {
-            items
-                .iter()
-                .map(|s| s.unwrap_or_default().to_string())
-                .collect::<Vec<_>>()
-        })
-    };
-    let optional = |name| columns::strings(frame, name);
-    let integers = |name| columns::i64s(frame, name);
-    let flags = |name| columns::bools(frame, name);
-
-    let (mut channel, mut sender, mut subject, mut subject_key) = (
-        strings("channel")?,
-        strings("sender")?,
-        strings("subject")?,
-        strings("subject_key")?,
-    );
-    let (mut conversation, mut message_id, mut parent_id) = (
-        optional("conversation")?,
-        optional("message_id")?,
-        optional("parent_id")?,
-    );
-    let mut references = list_column(frame, "references", |items| {
-        items.iter().map(|s| s.unwrap_or_default()).collect::<IdList>()
-    })?;
-    let (mut recipients, mut labels) = (lists("recipients")?, lists("labels")?);
-    let (timestamp, bytes, duration) = (
-        integers("timestamp_ms")?,
-        integers("bytes")?,
-        integers("duration_ms")?,
-    );
-    let (has_link_ids, automated) = (flags("has_link_ids")?, flags("automated")?);
     let (kinds, date_sources) = (frame.column("kind")?.str()?, frame.column("date_source")?.str()?);
     let mut messages = Vec::with_capacity(frame.height());
-    for (i, (kind, date_source)) in kinds.iter().zip(date_sources.iter()).enumerate() {
-        messages.push(Message {
-            source,
-            kind: parse_kind(kind.unwrap_or_default())?,
-            channel: take(&mut channel[i]).into(),
-            conversation: take(&mut conversation[i]),
-            message_id: take(&mut message_id[i]),
-            parent_id: take(&mut parent_id[i]),
-            references: take(&mut references[i]),
-            has_link_ids: has_link_ids[i],
-            timestamp: timestamp[i],
-            date_source: parse_date_source(date_source.unwrap_or_default())?,
-            sender: take(&mut sender[i]),
-            recipients: take(&mut recipients[i]),
-            subject: take(&mut subject[i]),
-            subject_key: take(&mut subject_key[i]),
-            automated: automated[i],
-            labels: take(&mut labels[i]),
-            bytes: bytes[i].unwrap_or(0).max(0) as u64,
-            duration: duration[i],
-        });
+    for (kind, date_source) in kinds.iter().zip(date_sources.iter()) {
+        let mut m = Message::new(source, parse_kind(kind.unwrap_or_default())?, "");
+        m.date_source = parse_date_source(date_source.unwrap_or_default())?;
+        messages.push(m);
+    }
+    // Column by column, straight from the frame into the rows: the
+    // table's strings are never held twice.
+    let owned = |s: Option<&str>| s.unwrap_or_default().to_string();
+    each_text(frame, "channel", &mut messages, |m, s| {
+        m.channel = owned(s).into()
+    })?;
+    each_text(frame, "sender", &mut messages, |m, s| m.sender = owned(s))?;
+    each_text(frame, "subject", &mut messages, |m, s| m.subject = owned(s))?;
+    each_text(frame, "subject_key", &mut messages, |m, s| {
+        m.subject_key = owned(s)
+    })?;
+    each_text(frame, "conversation", &mut messages, |m, s| {
+        m.conversation = s.map(str::to_string)
+    })?;
+    each_text(frame, "message_id", &mut messages, |m, s| {
+        m.message_id = s.map(str::to_string)
+    })?;
+    each_text(frame, "parent_id", &mut messages, |m, s| {
+        m.parent_id = s.map(str::to_string)
+    })?;
+    each_list(frame, "references", &mut messages, |m, items| {
+        m.references = items.iter().map(|s| s.unwrap_or_default()).collect::<IdList>();
+    })?;
+    each_list(frame, "recipients", &mut messages, |m, items| {
+        m.recipients = items.iter().map(|&s| owned(s)).collect();
+    })?;
+    each_list(frame, "labels", &mut messages, |m, items| {
+        m.labels = items.iter().map(|&s| owned(s)).collect();
+    })?;
+    let (timestamp, bytes, duration) = (
+        columns::i64s(frame, "timestamp_ms")?,
+        columns::i64s(frame, "bytes")?,
+        columns::i64s(frame, "duration_ms")?,
+    );
+    let (has_link_ids, automated) = (
+        columns::bools(frame, "has_link_ids")?,
+        columns::bools(frame, "automated")?,
+    );
+    for (i, m) in messages.iter_mut().enumerate() {
+        m.has_link_ids = has_link_ids[i];
+        m.timestamp = timestamp[i];
+        m.automated = automated[i];
+        m.bytes = bytes[i].unwrap_or(0).max(0) as u64;
+        m.duration = duration[i];
     }
     Ok(messages)
 }
 
-/// What `row` makes of each row of a column of string lists: a null list
-/// has no items, a null item is "". Rows are slices of the flat items,
-/// without a Series per row, which would cost more than the rest.
-fn list_column<T>(frame: &DataFrame, name: &str, row: impl Fn(&[Option<&str>]) -> T) -> PolarsResult<Vec<T>> {
+/// Hands each row's value of a string column to `set`.
+fn each_text(
+    frame: &DataFrame,
+    name: &str,
+    messages: &mut [Message],
+    mut set: impl FnMut(&mut Message, Option<&str>),
+) -> PolarsResult<()> {
+    // A column of nulls only reads as Null, not String.
+    let column = frame.column(name)?.cast(&DataType::String)?;
+    for (m, value) in messages.iter_mut().zip(column.str()?.iter()) {
+        set(m, value);
+    }
+    Ok(())
+}
+
+/// Hands each row's items of a list-of-strings column to `set` (none for
+/// a null list).
+fn each_list(
+    frame: &DataFrame,
+    name: &str,
+    messages: &mut [Message],
+    mut set: impl FnMut(&mut Message, &[Option<&str>]),
+) -> PolarsResult<()> {
     // One chunk: its offsets index the one array of items.
     let lists = frame.column(name)?.list()?.rechunk();
     let inner = lists.get_inner();
     let items: Vec<Option<&str>> = inner.str()?.iter().collect();
-    let mut rows = Vec::with_capacity(lists.len());
+    let mut rows = messages.iter_mut();
     for chunk in lists.downcast_iter() {
         let offsets = chunk.offsets().as_slice();
-        for (i, bounds) in offsets.windows(2).enumerate() {
+        for (i, (bounds, m)) in offsets.windows(2).zip(rows.by_ref()).enumerate() {
             let valid = chunk.validity().is_none_or(|v| v.get_bit(i));
             let range = bounds[0] as usize..bounds[1] as usize;
-            rows.push(row(if valid {
-                items.get(range).unwrap_or_default()
-            } else {
-                &[]
-            }));
+            set(
+                m,
+                if valid {
+                    items.get(range).unwrap_or_default()
+                } else {
+                    &[]
+                },
+            );
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn kind_name(kind: Kind) -> &'static str {
