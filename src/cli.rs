@@ -1,7 +1,8 @@
 //! The command line, as clap sees it: raw flags only. `config` turns them
 //! into one checked configuration; no other module sees clap.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 /// How fast does your team answer, and how much of its communication is live?
@@ -24,6 +25,26 @@ pub struct Cli {
     /// Example: --config ~/.config/commlens/weekly.toml
     #[arg(long, global = true, value_name = "FILE", env = "COMMLENS_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// When to color the terminal summary: auto (when stdout is a
+    /// terminal and NO_COLOR is not set), always or never.
+    ///
+    /// Example: --color never
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        env = "COMMLENS_COLOR"
+    )]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +60,45 @@ pub enum Command {
     ///
     /// Example: commlens ingest mailboxes/ --to /shared/commlens-dataset
     Ingest(IngestArgs),
+
+    /// Write a man page or a shell completion script to stdout.
+    ///
+    /// Example: commlens generate bash > ~/.local/share/bash-completion/completions/commlens
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to write: man (a roff man page for `man -l`), or the
+    /// completions of bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum, value_name = "WHAT")]
+    pub what: Generated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+/// Writes what `commlens generate` asks for.
+pub fn generate(what: Generated, out: &mut dyn Write) -> io::Result<()> {
+    use clap_complete::Shell;
+    let mut command = Cli::command();
+    let shell = match what {
+        Generated::Man => return clap_mangen::Man::new(command).render(out),
+        Generated::Bash => Shell::Bash,
+        Generated::Zsh => Shell::Zsh,
+        Generated::Fish => Shell::Fish,
+        Generated::Elvish => Shell::Elvish,
+        Generated::Powershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut command, "commlens", out);
+    Ok(())
 }
 
 #[derive(Debug, Args)]

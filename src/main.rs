@@ -17,6 +17,7 @@ fn main() -> ExitCode {
             threads(config.threads)?;
             commlens::ingest_to_dataset(&config)
         }
+        Run::Generate(what) => generate(what),
     });
     match outcome {
         Ok(outcome) if outcome.problems.is_empty() => ExitCode::SUCCESS,
@@ -31,6 +32,17 @@ fn main() -> ExitCode {
             ExitCode::from(if e.is::<Locked>() { 3 } else { 2 })
         }
     }
+}
+
+/// Writes a man page or completions to stdout.
+fn generate(what: commlens::cli::Generated) -> anyhow::Result<commlens::Outcome> {
+    let mut text = Vec::new();
+    commlens::cli::generate(what, &mut text)?;
+    output::print(&String::from_utf8_lossy(&text))?;
+    Ok(commlens::Outcome {
+        written: Vec::new(),
+        problems: Vec::new(),
+    })
 }
 
 /// Sizes the pool that reads and parses input, once.

@@ -4,7 +4,6 @@
 use crate::config::{Config, IngestConfig};
 use crate::{cache, dataset, ingest, metrics, normalize, output, report, thread};
 use anyhow::Result;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// How a run ended, for the exit code.
@@ -74,11 +73,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .map(|name| folder.join(name))
         .collect();
     if !config.quiet {
-        output::print(&report::terminal::render(
-            &summary,
-            &written,
-            std::io::stdout().is_terminal(),
-        ))?;
+        output::print(&report::terminal::render(&summary, &written, config.color))?;
     }
     let problems = problems(&ingested);
     // The run ends the process: the OS takes the message table back at

@@ -5,7 +5,7 @@
 mod file;
 pub mod period;
 
-use crate::cli::{Cli, Command, IngestArgs, ReportArgs};
+use crate::cli::{Cli, ColorWhen, Command, Generated, IngestArgs, ReportArgs};
 use crate::metrics::business_hours::{self, BusinessHours, WorkCalendar};
 use crate::metrics::{Scope, Settings};
 use crate::model::Millis;
@@ -20,6 +20,7 @@ use period::{Calendar, Periods};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// What the command line asks for, checked.
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 pub enum Run {
     Report(Box<Config>),
     Ingest(IngestConfig),
+    Generate(Generated),
 }
 
 /// Reads the command line (`argv`, the program name first), the
@@ -55,10 +57,32 @@ pub fn from_command_line(argv: Vec<OsString>) -> Result<Run> {
     let parsed = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
     let (name, given) = matches.subcommand().ok_or_else(|| anyhow!("no subcommand"))?;
     let origins = Origins::new(&cli, name, given, file.as_ref());
+    let color = colored(
+        parsed.color,
+        std::env::var_os("NO_COLOR"),
+        std::io::stdout().is_terminal(),
+    );
     Ok(match parsed.command {
-        Command::Report(args) => Run::Report(Box::new(Config::from_args(*args, &origins, file.as_ref())?)),
+        Command::Report(args) => Run::Report(Box::new(Config::from_args(
+            *args,
+            &origins,
+            file.as_ref(),
+            color,
+        )?)),
         Command::Ingest(args) => Run::Ingest(IngestConfig::from_args(args, &origins)?),
+        Command::Generate(args) => Run::Generate(args.what),
     })
+}
+
+/// Whether output is colored: as `--color` says, and by default on a
+/// terminal unless `NO_COLOR` is set to anything but empty (no-color.org;
+/// the flag wins over the variable).
+fn colored(when: ColorWhen, no_color: Option<OsString>, terminal: bool) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
 }
 
 /// The ids of a subcommand's arguments.
@@ -138,6 +162,8 @@ pub struct Config {
     pub me_from_sent_mail: bool,
     pub threads: Option<usize>,
     pub quiet: bool,
+    /// Whether the terminal summary is colored (`--color`, `NO_COLOR`).
+    pub color: bool,
     /// The incremental cache's folder; `None` when it is off.
     pub cache: Option<PathBuf>,
     /// The generation time written into reports: `SOURCE_DATE_EPOCH`, so
@@ -146,7 +172,12 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_args(args: ReportArgs, origins: &Origins, file: Option<&File>) -> Result<Config> {
+    pub fn from_args(
+        args: ReportArgs,
+        origins: &Origins,
+        file: Option<&File>,
+        color: bool,
+    ) -> Result<Config> {
         let setting = |id: &str, value: &str| format!("{} {value:?}", origins.of(id));
         let sync_threshold_ms = parse_duration(&args.sync_threshold)
             .with_context(|| setting("sync_threshold", &args.sync_threshold))?;
@@ -222,6 +253,7 @@ impl Config {
             people,
             threads: args.threads,
             quiet: args.quiet,
+            color,
             cache,
             generated_at,
         })
@@ -534,6 +566,20 @@ fn check_writable(out: &PathBuf) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn color_on_a_terminal_unless_no_color_and_the_flag_wins() {
+        let set = |v: &str| Some(OsString::from(v));
+        assert!(colored(ColorWhen::Auto, None, true));
+        assert!(
+            colored(ColorWhen::Auto, set(""), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!colored(ColorWhen::Auto, set("1"), true));
+        assert!(!colored(ColorWhen::Auto, None, false));
+        assert!(colored(ColorWhen::Always, set("1"), false));
+        assert!(!colored(ColorWhen::Never, None, true));
+    }
 
     #[test]
     fn durations() {

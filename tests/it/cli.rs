@@ -327,3 +327,48 @@ fn tables_for_other_tools() {
         assert_eq!(table.height(), rows, "{name}");
     }
 }
+
+#[test]
+fn color_follows_the_color_flag() {
+    let bold = "\x1b[1m";
+    let always = report(&[&basics(), "--color", "always"]);
+    assert!(always.stdout.contains(bold), "{}", always.stdout);
+    // Not a terminal: auto writes no escapes, and never none at all.
+    for run in [report(&[&basics()]), report(&[&basics(), "--color", "never"])] {
+        assert!(!run.stdout.contains('\x1b'), "{}", run.stdout);
+        assert!(run.stdout.contains("Responses"), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn generates_a_man_page_and_shell_completions() {
+    let generate = |what: &str| {
+        let output = Command::new(BIN)
+            .args(["generate", what])
+            .output()
+            .expect("the binary runs");
+        assert!(
+            output.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let man = generate("man");
+    assert!(man.contains(".TH commlens"), "{man}");
+    assert!(man.contains("report") && man.contains("ingest"), "{man}");
+    for (shell, marker) in [
+        ("bash", "_commlens()"),
+        ("zsh", "#compdef commlens"),
+        ("fish", "complete -c commlens"),
+        ("elvish", "edit:completion:arg-completer[commlens]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let script = generate(shell);
+        assert!(script.contains(marker), "{shell}: {marker:?} missing");
+        assert!(
+            script.contains("sync-threshold"),
+            "{shell}: the report flags are missing"
+        );
+    }
+}
