@@ -1391,6 +1391,79 @@ mod tests {
         assert_eq!(subjects(&messages), ["first", "2", "no id", "no id"]);
     }
 
+    /// What a fixture gave: its accounting, and each kept row's id, sender,
+    /// time and date source, in read order.
+    fn gave(inputs: &[PathBuf]) -> (Vec<Option<Format>>, [u64; 5], Vec<String>) {
+        let ingested = read_all(list_files(inputs).unwrap(), &Options::default());
+        let formats = ingested.inputs.iter().map(|i| i.format).collect();
+        let sum = |f: fn(&Input) -> u64| ingested.inputs.iter().map(f).sum();
+        let counts = [
+            sum(|i| i.read),
+            sum(|i| i.kept),
+            sum(|i| i.duplicates),
+            sum(Input::excluded_total),
+            sum(|i| i.skipped.len() as u64),
+        ];
+        let rows = ingested
+            .messages
+            .iter()
+            .map(|m| format!("{:?} {} {:?} {:?}", m.message_id, m.sender, m.timestamp, m.date_source))
+            .collect();
+        (formats, counts, rows)
+    }
+
+    #[test]
+    fn one_mailbox_as_every_store_and_compression_gives_the_same_rows() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (_, counts, rows) = gave(&[fixtures.join("thread-basics.mbox")]);
+        assert_eq!(counts, [10, 9, 1, 0, 0]);
+        let stores = fixtures.join("stores");
+        for (name, format) in [
+            ("thread-basics.mbox.gz", Format::Mbox),
+            ("thread-basics.mbox.bz2", Format::Mbox),
+            ("thread-basics.mbox.xz", Format::Mbox),
+            ("thread-basics.mbox.zst", Format::Mbox),
+            ("Exported.mbox", Format::Mbox),
+            ("maildir", Format::Maildir),
+            ("INBOX.mbox", Format::Emlx),
+        ] {
+            let (formats, store_counts, store_rows) = gave(&[stores.join(name)]);
+            assert_eq!(formats, [Some(format)], "{name}");
+            assert_eq!((store_counts, &store_rows), (counts, &rows), "{name}");
+        }
+        // A folder of .eml files is an input a file; the copy of a2 is
+        // dropped later, across inputs, by `normalize::dedup`.
+        let (formats, eml_counts, mut eml_rows) = gave(&[stores.join("eml")]);
+        assert_eq!(formats, [Some(Format::Eml); 10]);
+        assert_eq!(eml_counts, [10, 10, 0, 0, 0]);
+        let copy = eml_rows.iter().rposition(|row| row.contains("a2@")).unwrap();
+        eml_rows.remove(copy);
+        assert_eq!(eml_rows, rows);
+    }
+
+    #[test]
+    fn files_of_several_compressed_streams_are_read_to_their_end() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let plain = std::fs::read(fixtures.join("thread-basics.mbox")).unwrap();
+        let options = Options::default();
+        // The file ends without a blank line: the copy's first message is
+        // read as the end of the last one's body.
+        let (twice, _) = read_bytes(&plain.repeat(2), "Inbox", &options);
+        assert_eq!((twice.read, twice.kept, twice.duplicates), (19, 9, 10));
+        for extension in ["gz", "bz2", "xz", "zst"] {
+            let name = format!("stores/thread-basics.mbox.{extension}");
+            let compressed = std::fs::read(fixtures.join(name)).unwrap();
+            let (input, _) = read_bytes(&compressed.repeat(2), "Inbox", &options);
+            assert_eq!(
+                (input.format, input.read, input.kept, input.duplicates),
+                (Some(Format::Mbox), 19, 9, 10),
+                "{extension}"
+            );
+            let (cut, _) = read_bytes(&compressed[..compressed.len() / 2], "Inbox", &options);
+            assert!(cut.problem.is_some(), "{extension}: a cut stream is named");
+        }
+    }
+
     #[test]
     fn hardening_25_a_plain_mailbox_starting_with_blank_lines_reads_every_message() {
         let dir = tempfile::tempdir().unwrap();
