@@ -1442,6 +1442,30 @@ mod tests {
     }
 
     #[test]
+    fn eml_files_saved_by_other_programs_are_one_input_each() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/eml-samples");
+        let ingested = read_all(list_files(&[dir]).unwrap(), &Options::default());
+        assert!(ingested.inputs.iter().all(|i| (i.format, i.read, i.kept) == (Some(Format::Eml), 1, 1)));
+        let senders: Vec<(&str, bool)> = ingested
+            .messages
+            .iter()
+            .map(|m| (m.sender.as_str(), m.automated))
+            .collect();
+        assert_eq!(
+            senders,
+            [
+                ("postmaster@netpar.com.br", false),
+                ("baoguan@hotmail.com", false),
+                ("example@example.com", false),
+                ("sender@example.net", true),
+                ("comma.name@example.com", false),
+                ("bob@example.com", false),
+                ("oneil.844@randtelekom.com.tr", false),
+            ]
+        );
+    }
+
+    #[test]
     fn files_of_several_compressed_streams_are_read_to_their_end() {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let plain = std::fs::read(fixtures.join("thread-basics.mbox")).unwrap();
