@@ -20,17 +20,13 @@ pub fn is_bundle(dir: &Path) -> bool {
 /// with an `Info.plist`, a `Messages/` folder, or a store folder
 /// (`UUID/Data/`).
 pub fn is_mailbox(dir: &Path) -> bool {
-    let named = dir
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("mbox"));
+    let named = dir.extension().is_some_and(|e| e.eq_ignore_ascii_case("mbox"));
     let store = || {
         std::fs::read_dir(dir)
             .map(|entries| entries.flatten().any(|e| e.path().join("Data").is_dir()))
             .unwrap_or(false)
     };
-    named
-        && !is_bundle(dir)
-        && (dir.join("Info.plist").is_file() || dir.join("Messages").is_dir() || store())
+    named && !is_bundle(dir) && (dir.join("Info.plist").is_file() || dir.join("Messages").is_dir() || store())
 }
 
 /// The label of a mailbox named `NAME.mbox`.
@@ -69,7 +65,6 @@ pub fn message_files(root: &Path) -> Vec<Filed> {
             .find(|(dir, _)| path.starts_with(dir))
             .map_or_else(|| Arc::from(""), |(_, label)| Arc::clone(label));
         files.push(Filed {
-            at: path.strip_prefix(root).unwrap_or(path).display().to_string(),
             path: path.to_path_buf(),
             label,
             kind: FileKind::Emlx,
@@ -98,7 +93,16 @@ mod tests {
         std::fs::write(child.join("3.emlx"), "").unwrap();
         assert!(is_mailbox(&root) && is_mailbox(&root.join("Sent Messages.mbox")));
         let files = message_files(&root);
-        let listed: Vec<(&str, &str)> = files.iter().map(|f| (f.at.as_str(), &*f.label)).collect();
+        let listed: Vec<(String, String)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.strip_prefix(&root).unwrap().display().to_string(),
+                    f.label.to_string(),
+                )
+            })
+            .collect();
+        let listed: Vec<(&str, &str)> = listed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         assert_eq!(
             listed,
             [

@@ -54,8 +54,7 @@ pub fn message_files(root: &Path) -> io::Result<Vec<Filed>> {
         }
         messages.sort();
         files.extend(messages.into_iter().map(|(_, path)| Filed {
-            at: path.display().to_string(),
-            path: root.join(&path),
+            path: root.join(path),
             label: Arc::clone(&label),
             kind: FileKind::Maildir,
         }));
@@ -93,7 +92,8 @@ fn folder_name(relative: &Path) -> String {
         .iter()
         .map(|part| {
             let part = part.to_string_lossy();
-            part.strip_prefix('.').map_or_else(|| part.to_string(), str::to_string)
+            part.strip_prefix('.')
+                .map_or_else(|| part.to_string(), str::to_string)
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -116,14 +116,27 @@ mod tests {
     fn folders_and_files_in_sorted_order_tmp_and_dot_files_left_out() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("Mail");
-        maildir(&root, "", &[("cur", "2:2,S"), ("new", "1"), ("tmp", "0"), ("cur", ".hidden")]);
+        maildir(
+            &root,
+            "",
+            &[("cur", "2:2,S"), ("new", "1"), ("tmp", "0"), ("cur", ".hidden")],
+        );
         maildir(&root, ".Sent", &[("cur", "3:2,S")]);
         maildir(&root, ".INBOX.Trash", &[("cur", "4:2,ST")]);
         maildir(&root, "[Gmail]/Sent Mail", &[("new", "5")]);
         std::fs::write(root.join("dovecot-uidlist"), "3 V1 N1\n").unwrap();
         assert!(is_maildir(&root) && !is_maildir(dir.path()));
         let files = message_files(&root).unwrap();
-        let listed: Vec<(&str, &str)> = files.iter().map(|f| (f.at.as_str(), &*f.label)).collect();
+        let listed: Vec<(String, String)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.strip_prefix(&root).unwrap().display().to_string(),
+                    f.label.to_string(),
+                )
+            })
+            .collect();
+        let listed: Vec<(&str, &str)> = listed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         assert_eq!(
             listed,
             [

@@ -10,6 +10,7 @@ use memchr::memmem;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,9 +102,10 @@ fn ends_header_block(data: &[u8], start: usize, searched: usize) -> bool {
 /// of its header fields were cut.
 pub fn parse(data: &[u8], bytes: u64, received: Option<i64>, source: u32) -> (Parsed, u32) {
     let (from_line, start) = match memchr::memchr(b'\n', data) {
-        Some(end) if data.starts_with(b"From ") && mbox::looks_like_mbox(data) => {
-            (data[..end].strip_suffix(b"\r").unwrap_or(&data[..end]).to_vec(), end + 1)
-        }
+        Some(end) if data.starts_with(b"From ") && mbox::looks_like_mbox(data) => (
+            data[..end].strip_suffix(b"\r").unwrap_or(&data[..end]).to_vec(),
+            end + 1,
+        ),
         // A store's own delivery date stands where an mbox's `From ` line
         // would: the last date fallback.
         _ => (received.map(envelope).unwrap_or_default(), 0),
@@ -172,9 +174,7 @@ pub fn read_emlx(reader: &mut impl PassOver, head: Vec<u8>, source: u32) -> io::
     let plist = Plist::read(&plist);
     let (parsed, cut) = parse(message, count, plist.received, source);
     let parsed = match plist.flags {
-        Some(flags) if flags & (EMLX_DELETED | EMLX_JUNK) != 0 => {
-            email::filed(parsed, "Trash")
-        }
+        Some(flags) if flags & (EMLX_DELETED | EMLX_JUNK) != 0 => email::filed(parsed, "Trash"),
         Some(flags) if flags & EMLX_DRAFT != 0 => email::filed(parsed, "Drafts"),
         _ => parsed,
     };
@@ -206,10 +206,12 @@ impl Plist {
 fn number_of<'a>(xml: &'a [u8], key: &[u8]) -> Option<&'a str> {
     let tag = [b"<key>", key, b"</key>"].concat();
     let after = &xml[memmem::find(xml, &tag)? + tag.len()..];
-    let after = std::str::from_utf8(&after[..after.len().min(200)]).ok().or_else(|| {
-        // Cut inside a character: the value is far before that.
-        std::str::from_utf8(&after[..after.len().min(100)]).ok()
-    })?;
+    let after = std::str::from_utf8(&after[..after.len().min(200)])
+        .ok()
+        .or_else(|| {
+            // Cut inside a character: the value is far before that.
+            std::str::from_utf8(&after[..after.len().min(100)]).ok()
+        })?;
     let after = after.trim_start();
     let value = after
         .strip_prefix("<integer>")
@@ -220,8 +222,6 @@ fn number_of<'a>(xml: &'a [u8], key: &[u8]) -> Option<&'a str> {
 /// One message file of a store (a Maildir, an Apple Mail mailbox).
 pub struct Filed {
     pub path: PathBuf,
-    /// Where it is, for a skipped message's line: its path in the store.
-    pub at: String,
     /// Its folder's label (see `email::folder_label`).
     pub label: Arc<str>,
     pub kind: FileKind,
@@ -238,9 +238,16 @@ pub enum FileKind {
 /// are accounted in order.
 const BATCH: usize = 1024;
 
-/// Reads a store's message files in parallel; the messages keep the
-/// files' order.
-pub fn read_store(files: &[Filed], format: Format, source: u32, progress: &AtomicU64) -> FileRead {
+/// Reads the message files of the store at `root` in parallel; the
+/// messages keep the files' order, and a skipped one is placed by its
+/// path in the store.
+pub fn read_store(
+    root: &Path,
+    files: &[Filed],
+    format: Format,
+    source: u32,
+    progress: &AtomicU64,
+) -> FileRead {
     let mut out = FileRead {
         format: Some(format),
         ..FileRead::default()
@@ -248,13 +255,17 @@ pub fn read_store(files: &[Filed], format: Format, source: u32, progress: &Atomi
     for batch in files.chunks(BATCH) {
         let parsed: Vec<(Parsed, u32)> = batch
             .par_iter()
-            .map(|file| {
-                read_filed(file, source, progress).unwrap_or((Parsed::Skipped(UNREADABLE), 0))
-            })
+            .map(|file| read_filed(file, source, progress).unwrap_or((Parsed::Skipped(UNREADABLE), 0)))
             .collect();
         for (file, (parsed, cut)) in batch.iter().zip(parsed) {
             out.header_fields_cut += u64::from(cut);
-            out.add(parsed, source, || file.at.clone());
+            out.add(parsed, source, || {
+                file.path
+                    .strip_prefix(root)
+                    .unwrap_or(&file.path)
+                    .display()
+                    .to_string()
+            });
         }
     }
     out
@@ -265,8 +276,17 @@ pub fn read_store(files: &[Filed], format: Format, source: u32, progress: &Atomi
 const UNREADABLE: &str = "unreadable_message_file";
 
 fn read_filed(file: &Filed, source: u32, progress: &AtomicU64) -> io::Result<(Parsed, u32)> {
-    let mut opened = File::open(&file.path)?;
-    let size = opened.metadata()?.len();
+    // Non-blocking: a named pipe put in a file's place must not hang the
+    // run (it is then refused, not a regular file).
+    let mut opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&file.path)?;
+    let meta = opened.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let size = meta.len();
     progress.fetch_add(size, Ordering::Relaxed);
     let mut head = Vec::new();
     (&mut opened).take(CHUNK).read_to_end(&mut head)?;
@@ -333,11 +353,19 @@ mod tests {
 
     #[test]
     fn emlx_flags_exclude_deleted_junk_and_drafts() {
-        let flagged = |flags: u64| read(emlx(MESSAGE, &plist(&format!("<key>flags</key><integer>{flags}</integer>\n"))));
+        let flagged = |flags: u64| {
+            read(emlx(
+                MESSAGE,
+                &plist(&format!("<key>flags</key><integer>{flags}</integer>\n")),
+            ))
+        };
         // 8590195713: read, with Apple's high bits set; not deleted.
         assert!(matches!(flagged(8_590_195_713), Parsed::Kept(_)));
         assert!(matches!(flagged(2), Parsed::Excluded(email::SPAM_OR_TRASH)));
-        assert!(matches!(flagged(1 << 24 | 1), Parsed::Excluded(email::SPAM_OR_TRASH)));
+        assert!(matches!(
+            flagged(1 << 24 | 1),
+            Parsed::Excluded(email::SPAM_OR_TRASH)
+        ));
         assert!(matches!(flagged(1 << 6), Parsed::Excluded(email::DRAFT)));
         assert!(matches!(read(emlx(MESSAGE, "")), Parsed::Kept(_)), "no plist");
     }
@@ -380,11 +408,39 @@ mod tests {
     }
 
     #[test]
+    fn a_message_file_gone_or_replaced_by_a_pipe_is_skipped_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("kept"), MESSAGE).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let files: Vec<Filed> = ["kept", "moved:2,S", "pipe"]
+            .into_iter()
+            .map(|name| Filed {
+                path: root.join(name),
+                label: Arc::from("Sent"),
+                kind: FileKind::Maildir,
+            })
+            .collect();
+        let read = read_store(root, &files, Format::Maildir, 0, &AtomicU64::new(0));
+        assert_eq!((read.read, read.messages.len()), (3, 1));
+        assert_eq!(read.messages[0].labels, ["Sent"]);
+        let skipped: Vec<(&str, &str)> = read.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(skipped, [(UNREADABLE, "moved:2,S"), (UNREADABLE, "pipe")]);
+    }
+
+    #[test]
     fn a_leading_from_line_is_the_envelope() {
         let data = format!("From ana@example.org Mon Jan  1 10:04:00 2024\n{MESSAGE}");
         let (Parsed::Kept(m), 0) = parse(data.as_bytes(), data.len() as u64, None, 0) else {
             panic!("kept");
         };
-        assert_eq!((m.sender.as_str(), m.message_id.as_deref()), ("ana@example.org", Some("1@x")));
+        assert_eq!(
+            (m.sender.as_str(), m.message_id.as_deref()),
+            ("ana@example.org", Some("1@x"))
+        );
     }
 }

@@ -549,14 +549,26 @@ fn read_folder(path: &Path, name: &str, source: u32, options: &Options) -> io::R
     let progress = &options.progress;
     if maildir::is_maildir(path) {
         let files = maildir::message_files(path)?;
-        return Ok(message_file::read_store(&files, Format::Maildir, source, progress));
+        return Ok(message_file::read_store(
+            path,
+            &files,
+            Format::Maildir,
+            source,
+            progress,
+        ));
     }
     if apple_mail::is_bundle(path) {
         return read_bundle(path, source, progress);
     }
     if apple_mail::is_mailbox(path) {
         let files = apple_mail::message_files(path);
-        return Ok(message_file::read_store(&files, Format::Emlx, source, progress));
+        return Ok(message_file::read_store(
+            path,
+            &files,
+            Format::Emlx,
+            source,
+            progress,
+        ));
     }
     Ok(read_archive(&Archive::from_dir(path)?, name, source, options))
 }
@@ -1407,7 +1419,12 @@ mod tests {
         let rows = ingested
             .messages
             .iter()
-            .map(|m| format!("{:?} {} {:?} {:?}", m.message_id, m.sender, m.timestamp, m.date_source))
+            .map(|m| {
+                format!(
+                    "{:?} {} {:?} {:?}",
+                    m.message_id, m.sender, m.timestamp, m.date_source
+                )
+            })
             .collect();
         (formats, counts, rows)
     }
@@ -1445,7 +1462,12 @@ mod tests {
     fn eml_files_saved_by_other_programs_are_one_input_each() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/eml-samples");
         let ingested = read_all(list_files(&[dir]).unwrap(), &Options::default());
-        assert!(ingested.inputs.iter().all(|i| (i.format, i.read, i.kept) == (Some(Format::Eml), 1, 1)));
+        assert!(
+            ingested
+                .inputs
+                .iter()
+                .all(|i| (i.format, i.read, i.kept) == (Some(Format::Eml), 1, 1))
+        );
         let senders: Vec<(&str, bool)> = ingested
             .messages
             .iter()

@@ -199,13 +199,31 @@ fn is_spam_or_trash(label: &str) -> bool {
 pub fn folder_label(name: &str) -> String {
     const SPECIAL: [(&str, &[&str]); 4] = [
         ("Sent", &["sent", "sent mail", "sent items", "sent messages"]),
-        ("Trash", &["trash", "deleted", "deleted items", "deleted messages", "bin"]),
-        ("Spam", &["spam", "junk", "junk mail", "junk e-mail", "junk email", "bulk mail"]),
+        (
+            "Trash",
+            &["trash", "deleted", "deleted items", "deleted messages", "bin"],
+        ),
+        (
+            "Spam",
+            &[
+                "spam",
+                "junk",
+                "junk mail",
+                "junk e-mail",
+                "junk email",
+                "bulk mail",
+            ],
+        ),
         ("Drafts", &["drafts", "draft"]),
     ];
     let name = name.trim();
     // The last level of a folder path: `INBOX.Sent`, `[Gmail]/Sent Mail`.
-    let leaf = name.rsplit(['.', '/']).next().unwrap_or(name).trim().to_lowercase();
+    let leaf = name
+        .rsplit(['.', '/'])
+        .next()
+        .unwrap_or(name)
+        .trim()
+        .to_lowercase();
     SPECIAL
         .iter()
         .find(|(_, names)| names.contains(&leaf.as_str()))
@@ -484,15 +502,30 @@ mod tests {
         .into();
         assert_eq!(
             labels,
-            ["Sent", "Sent", "Sent", "Trash", "Spam", "Drafts", "Archive.2023", "INBOX"]
+            [
+                "Sent",
+                "Sent",
+                "Sent",
+                "Trash",
+                "Spam",
+                "Drafts",
+                "Archive.2023",
+                "INBOX"
+            ]
         );
     }
 
     #[test]
     fn filed_messages_follow_gmail_label_rules() {
         let raw = "From: a@b.c\nX-Gmail-Labels: Important\n\n";
-        assert!(matches!(filed(parse(raw), "Trash"), Parsed::Excluded(SPAM_OR_TRASH)));
-        assert!(matches!(filed(parse(raw), "Spam"), Parsed::Excluded(SPAM_OR_TRASH)));
+        assert!(matches!(
+            filed(parse(raw), "Trash"),
+            Parsed::Excluded(SPAM_OR_TRASH)
+        ));
+        assert!(matches!(
+            filed(parse(raw), "Spam"),
+            Parsed::Excluded(SPAM_OR_TRASH)
+        ));
         assert!(matches!(filed(parse(raw), "Drafts"), Parsed::Excluded(DRAFT)));
         match filed(parse(raw), "Sent") {
             Parsed::Kept(m) => assert_eq!(m.labels, ["Important", "Sent"]),
