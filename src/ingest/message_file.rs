@@ -432,6 +432,26 @@ mod tests {
         assert_eq!(skipped, [(UNREADABLE, "moved:2,S"), (UNREADABLE, "pipe")]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// An .emlx of any count and any bytes after a mail header is one
+        /// message, accounted for once, whatever its count and plist say.
+        #[test]
+        fn any_emlx_is_one_message_accounted_for(
+            count in 0u64..400,
+            rest in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let mut data = format!("{count}\n{MESSAGE}").into_bytes();
+            data.extend_from_slice(&rest);
+            let (input, _) = super::super::read_bytes(&data, "1.emlx", &crate::ingest::Options::default());
+            let skipped = input.skipped.len() as u64;
+            proptest::prop_assert_eq!(input.format, Some(Format::Emlx));
+            proptest::prop_assert_eq!(input.read, 1);
+            proptest::prop_assert_eq!(input.kept + input.duplicates + input.excluded_total() + skipped, 1);
+        }
+    }
+
     #[test]
     fn a_leading_from_line_is_the_envelope() {
         let data = format!("From ana@example.org Mon Jan  1 10:04:00 2024\n{MESSAGE}");
