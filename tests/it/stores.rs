@@ -1,5 +1,5 @@
 //! The messages of `thread-basics.mbox` as every mail store commlens reads
-//! (`tests/fixtures/stores/`, written by `make.py` there and by the
+//! (`tests/fixtures/stores/`, written by `tests/fixtures/make_stores.py` and by the
 //! compression CLIs): each gives the mbox's summary.json, but for what
 //! names the inputs.
 
