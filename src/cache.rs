@@ -17,8 +17,9 @@
 //!   whole);
 //! - from a full parse otherwise, and the entry is rewritten.
 //!
-//! Folders (a Slack export), calendars (their rows depend on the run's
-//! time) and inputs that could not be read are never cached. An entry that
+//! Folders (a Slack export, a Maildir), calendars (their rows depend on the run's
+//! time), files of one message (an `.eml`, an `.emlx`) and inputs that
+//! could not be read are never cached. An entry that
 //! cannot be read is parsed again: the cache never changes a figure, and
 //! never fails a run. Entries of inputs no longer given stay.
 
@@ -256,7 +257,9 @@ fn read(
         }
         Step::Parse(id) => (id, ingest::read_one(path, source, options), Vec::new()),
     };
-    let cacheable = input.problem.is_none() && input.format != Some(Format::Icalendar);
+    // A file of one message parses faster than its entry would load.
+    let one_message = matches!(input.format, Some(Format::Eml | Format::Emlx));
+    let cacheable = input.problem.is_none() && input.format != Some(Format::Icalendar) && !one_message;
     let store = id.filter(|_| cacheable).map(|file| Store {
         key: Key {
             commlens: env!("CARGO_PKG_VERSION").to_string(),

@@ -7,6 +7,7 @@
 //! memory whole. Every message read is accounted for: kept, excluded or
 //! skipped.
 
+mod apple_mail;
 mod archive;
 mod calendar;
 mod call_csv;
@@ -14,7 +15,9 @@ mod call_log;
 mod discord;
 mod json_export;
 mod log;
+mod maildir;
 pub mod mbox;
+mod message_file;
 mod slack;
 mod sms_backup;
 mod synthetic_id;
@@ -62,6 +65,12 @@ pub enum Format {
     CallLog,
     CallCsv,
     Icalendar,
+    /// A Maildir, with its subfolders: one input.
+    Maildir,
+    /// One RFC 5322 message file.
+    Eml,
+    /// Apple Mail's message files: one, or a mailbox folder of them.
+    Emlx,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -192,6 +201,9 @@ struct FileRead {
     pub problem: Option<String>,
     /// Where to go on when the file grows (a plain mailbox).
     pub resume: Option<Resume>,
+    /// The label of the mail folder every message is filed in (an
+    /// exported Apple Mail mailbox): see `email::filed`.
+    label: Option<String>,
 }
 
 /// Where a plain mailbox's last block starts, and what the blocks before
@@ -494,7 +506,7 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let file_type = std::fs::metadata(path)?.file_type();
     if file_type.is_dir() {
-        return Ok(read_archive(&Archive::from_dir(path)?, &name, source, options));
+        return read_folder(path, &name, source, options);
     }
     if !file_type.is_file() {
         // Opening a named pipe waits for a writer, and a device may never end.
@@ -530,6 +542,54 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         source,
         options,
     )
+}
+
+/// A folder that is one input: a mail store, or an export of many files.
+fn read_folder(path: &Path, name: &str, source: u32, options: &Options) -> io::Result<FileRead> {
+    let progress = &options.progress;
+    if maildir::is_maildir(path) {
+        let files = maildir::message_files(path)?;
+        return Ok(message_file::read_store(
+            path,
+            &files,
+            Format::Maildir,
+            source,
+            progress,
+        ));
+    }
+    if apple_mail::is_bundle(path) {
+        return read_bundle(path, source, progress);
+    }
+    if apple_mail::is_mailbox(path) {
+        let files = apple_mail::message_files(path);
+        return Ok(message_file::read_store(
+            path,
+            &files,
+            Format::Emlx,
+            source,
+            progress,
+        ));
+    }
+    Ok(read_archive(&Archive::from_dir(path)?, name, source, options))
+}
+
+/// An exported Apple Mail mailbox: its `mbox`, read as a plain mailbox,
+/// every message filed under the mailbox's name.
+fn read_bundle(path: &Path, source: u32, progress: &AtomicU64) -> io::Result<FileRead> {
+    let file = File::open(path.join("mbox"))?;
+    let out = FileRead {
+        format: Some(Format::Mbox),
+        label: Some(apple_mail::label(path)),
+        ..FileRead::default()
+    };
+    let head = read_at(&file, 0, HEAD_BYTES)?;
+    if head.trim_ascii().is_empty() && head.len() < HEAD_BYTES {
+        return Ok(out);
+    }
+    if !mbox::looks_like_mbox(&head) {
+        return Ok(FileRead::problem("its mbox file is not an mbox".to_string()));
+    }
+    read_plain_mbox(file, 0, out, source, progress)
 }
 
 /// What a file that is neither a regular file nor a folder is.
@@ -589,13 +649,22 @@ fn read_stream(
         return Ok(read);
     }
     let Some(parser) = SNIFFED.iter().find(|p| (p.sniff)(&head)) else {
+        // Last: any text whose first line is a header field passes the
+        // first test, and only a mail header block the second.
+        if message_file::looks_like_emlx(&head) {
+            return message_file::read_emlx_stream(reader, head, source);
+        }
+        if message_file::looks_like_eml(&head) {
+            return message_file::read_eml(reader, head, source);
+        }
         let tried: Vec<&str> = ["mbox", "CSV message log", "JSON Lines message log"]
             .into_iter()
             .chain(SNIFFED.iter().map(|p| p.name))
+            .chain(["mail message (.eml)", "Apple Mail message (.emlx)"])
             .chain(ARCHIVES.iter().map(|p| p.name))
             .collect();
         return Ok(FileRead::problem(format!(
-            "not a recognized format (tried: {}; plain, gzip or zip)",
+            "not a recognized format (tried: {}; plain, gzip, bzip2, xz, zstd or zip)",
             tried.join(", ")
         )));
     };
@@ -623,16 +692,49 @@ fn read_stream(
     Ok(read)
 }
 
-/// A file's content, gzip undone when its first bytes say it is gzip.
+/// A file's content, decompressed as it is read when its first bytes say
+/// it is gzip, bzip2, xz or zstd. Each decoder reads every stream (or
+/// frame) of a file made of several, as `cat a.gz b.gz` or pbzip2 write.
 fn decompressed(mut raw: Stream) -> io::Result<Stream> {
     let raw_head = read_head(&mut raw)?;
-    let gzip = raw_head.starts_with(GZIP);
+    let compression = Compression::of(&raw_head);
     let reader: Stream = Box::new(io::Cursor::new(raw_head).chain(raw));
-    Ok(if gzip {
-        Box::new(MultiGzDecoder::new(reader))
-    } else {
-        reader
+    Ok(match compression {
+        None => reader,
+        Some(Compression::Gzip) => Box::new(MultiGzDecoder::new(reader)),
+        Some(Compression::Bzip2) => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        Some(Compression::Xz) => Box::new(lzma_rust2::XzReader::new(reader, true)),
+        Some(Compression::Zstd) => Box::new(zstd::stream::read::Decoder::new(reader)?),
     })
+}
+
+/// The compressed formats a file may be in, told by their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+impl Compression {
+    /// What the first bytes of a file say it is compressed with, if any.
+    fn of(head: &[u8]) -> Option<Compression> {
+        let bzip2 = head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]);
+        // A zstd file may open with a skippable frame (0x184D2A50 to 5F).
+        let skippable = head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
+        if head.starts_with(GZIP) {
+            Some(Compression::Gzip)
+        } else if bzip2 {
+            Some(Compression::Bzip2)
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Some(Compression::Xz)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || skippable {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
 }
 
 /// An export that is a folder of files (or a zip of one): a Slack
@@ -676,11 +778,15 @@ fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -
     }
 }
 
-/// Whether a folder is one export read as a whole (a Slack workspace, an
-/// unzipped iOS WhatsApp chat with its media) rather than a folder of inputs.
+/// Whether a folder is one input read as a whole (a Slack workspace, an
+/// unzipped iOS WhatsApp chat with its media, a Maildir, an Apple Mail
+/// mailbox) rather than a folder of inputs.
 fn is_export_folder(dir: &Path) -> bool {
     (dir.join("users.json").is_file() && dir.join("channels.json").is_file())
         || dir.join("_chat.txt").is_file()
+        || maildir::is_maildir(dir)
+        || apple_mail::is_bundle(dir)
+        || apple_mail::is_mailbox(dir)
 }
 
 type Stream<'a> = Box<dyn Read + Send + 'a>;
@@ -1009,6 +1115,10 @@ impl FileRead {
     /// Accounts for one message read.
     fn add(&mut self, parsed: Parsed, source: u32, at: impl FnOnce() -> String) {
         self.read += 1;
+        let parsed = match &self.label {
+            Some(label) => normalize::email::filed(parsed, label),
+            None => parsed,
+        };
         match normalize::date::screen(parsed) {
             Parsed::Kept(m) if self.is_duplicate(&m) => self.duplicates += 1,
             Parsed::Kept(m) => self.messages.push(m),
@@ -1292,6 +1402,113 @@ mod tests {
         let (grown, messages, _) = read_grown(path, 0, earlier, &resume.unwrap(), &progress).unwrap();
         assert_eq!((grown.read, grown.kept, grown.duplicates), (60_005, 4, 60_001));
         assert_eq!(subjects(&messages), ["first", "2", "no id", "no id"]);
+    }
+
+    /// What a fixture gave: its accounting, and each kept row's id, sender,
+    /// time and date source, in read order.
+    fn gave(inputs: &[PathBuf]) -> (Vec<Option<Format>>, [u64; 5], Vec<String>) {
+        let ingested = read_all(list_files(inputs).unwrap(), &Options::default());
+        let formats = ingested.inputs.iter().map(|i| i.format).collect();
+        let sum = |f: fn(&Input) -> u64| ingested.inputs.iter().map(f).sum();
+        let counts = [
+            sum(|i| i.read),
+            sum(|i| i.kept),
+            sum(|i| i.duplicates),
+            sum(Input::excluded_total),
+            sum(|i| i.skipped.len() as u64),
+        ];
+        let rows = ingested
+            .messages
+            .iter()
+            .map(|m| {
+                format!(
+                    "{:?} {} {:?} {:?}",
+                    m.message_id, m.sender, m.timestamp, m.date_source
+                )
+            })
+            .collect();
+        (formats, counts, rows)
+    }
+
+    #[test]
+    fn one_mailbox_as_every_store_and_compression_gives_the_same_rows() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (_, counts, rows) = gave(&[fixtures.join("thread-basics.mbox")]);
+        assert_eq!(counts, [10, 9, 1, 0, 0]);
+        let stores = fixtures.join("stores");
+        for (name, format) in [
+            ("thread-basics.mbox.gz", Format::Mbox),
+            ("thread-basics.mbox.bz2", Format::Mbox),
+            ("thread-basics.mbox.xz", Format::Mbox),
+            ("thread-basics.mbox.zst", Format::Mbox),
+            ("Exported.mbox", Format::Mbox),
+            ("maildir", Format::Maildir),
+            ("INBOX.mbox", Format::Emlx),
+        ] {
+            let (formats, store_counts, store_rows) = gave(&[stores.join(name)]);
+            assert_eq!(formats, [Some(format)], "{name}");
+            assert_eq!((store_counts, &store_rows), (counts, &rows), "{name}");
+        }
+        // A folder of .eml files is an input a file; the copy of a2 is
+        // dropped later, across inputs, by `normalize::dedup`.
+        let (formats, eml_counts, mut eml_rows) = gave(&[stores.join("eml")]);
+        assert_eq!(formats, [Some(Format::Eml); 10]);
+        assert_eq!(eml_counts, [10, 10, 0, 0, 0]);
+        let copy = eml_rows.iter().rposition(|row| row.contains("a2@")).unwrap();
+        eml_rows.remove(copy);
+        assert_eq!(eml_rows, rows);
+    }
+
+    #[test]
+    fn eml_files_saved_by_other_programs_are_one_input_each() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/eml-samples");
+        let ingested = read_all(list_files(&[dir]).unwrap(), &Options::default());
+        assert!(
+            ingested
+                .inputs
+                .iter()
+                .all(|i| (i.format, i.read, i.kept) == (Some(Format::Eml), 1, 1))
+        );
+        let senders: Vec<(&str, bool)> = ingested
+            .messages
+            .iter()
+            .map(|m| (m.sender.as_str(), m.automated))
+            .collect();
+        assert_eq!(
+            senders,
+            [
+                ("postmaster@netpar.com.br", false),
+                ("baoguan@hotmail.com", false),
+                ("example@example.com", false),
+                ("sender@example.net", true),
+                ("comma.name@example.com", false),
+                ("bob@example.com", false),
+                ("oneil.844@randtelekom.com.tr", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn files_of_several_compressed_streams_are_read_to_their_end() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let plain = std::fs::read(fixtures.join("thread-basics.mbox")).unwrap();
+        let options = Options::default();
+        // The file ends without a blank line: the copy's first message is
+        // read as the end of the last one's body.
+        let (twice, _) = read_bytes(&plain.repeat(2), "Inbox", &options);
+        assert_eq!((twice.read, twice.kept, twice.duplicates), (19, 9, 10));
+        for extension in ["gz", "bz2", "xz", "zst"] {
+            let name = format!("stores/thread-basics.mbox.{extension}");
+            let compressed = std::fs::read(fixtures.join(name)).unwrap();
+            let (input, _) = read_bytes(&compressed.repeat(2), "Inbox", &options);
+            assert_eq!(
+                (input.format, input.read, input.kept, input.duplicates),
+                (Some(Format::Mbox), 19, 9, 10),
+                "{extension}"
+            );
+            let (cut, _) = read_bytes(&compressed[..compressed.len() / 2], "Inbox", &options);
+            assert!(cut.problem.is_some(), "{extension}: a cut stream is named");
+        }
     }
 
     #[test]

@@ -212,6 +212,12 @@ impl<'a> Head<'a> {
             .map(|(name, raw)| Field::new(&raw[..raw.len().min(MAX_FIELD_BYTES)], name.len()))
     }
 
+    /// Whether the block reads as a mail message's: it has a `From`,
+    /// `Date` or `Message-ID` field.
+    pub fn is_mail(&self) -> bool {
+        self.from.is_some() || self.date.is_some() || self.message_id.is_some()
+    }
+
     /// The body length a `Content-Length` field (mboxcl/cl2) claims.
     pub fn content_length(&self) -> Option<usize> {
         let value = self.content_length?.value;
@@ -235,11 +241,8 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
                 .collect()
         })
         .unwrap_or_default();
-    if labels
-        .iter()
-        .any(|l| l.eq_ignore_ascii_case("spam") || l.eq_ignore_ascii_case("trash"))
-    {
-        return Parsed::Excluded("spam_or_trash");
+    if labels.iter().any(|l| is_spam_or_trash(l)) {
+        return Parsed::Excluded(SPAM_OR_TRASH);
     }
 
     let mut m = Message::new(source, Kind::Email, "email");
@@ -264,6 +267,73 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
     m.automated = is_automated(w, &m.sender);
     (m.timestamp, m.date_source) = timestamp(w, from_line);
     Parsed::Kept(m)
+}
+
+/// Why Gmail's Spam and Trash, and the same folders of a mail store, are
+/// excluded.
+pub const SPAM_OR_TRASH: &str = "spam_or_trash";
+/// Why drafts are excluded: unsent, they answer nobody.
+pub const DRAFT: &str = "draft_or_unsent";
+
+fn is_spam_or_trash(label: &str) -> bool {
+    label.eq_ignore_ascii_case("spam") || label.eq_ignore_ascii_case("trash")
+}
+
+/// The label a mail folder gives its messages: a special folder of any
+/// client (`Sent Items`, `[Gmail].Sent Mail`, `INBOX.Junk`, `Deleted
+/// Messages`) by the name of Gmail's label for it, `Sent`, `Spam`,
+/// `Trash` or `Drafts`, so that the rules for Gmail's labels apply; any
+/// other folder by its own name.
+pub fn folder_label(name: &str) -> String {
+    const SPECIAL: [(&str, &[&str]); 4] = [
+        ("Sent", &["sent", "sent mail", "sent items", "sent messages"]),
+        (
+            "Trash",
+            &["trash", "deleted", "deleted items", "deleted messages", "bin"],
+        ),
+        (
+            "Spam",
+            &[
+                "spam",
+                "junk",
+                "junk mail",
+                "junk e-mail",
+                "junk email",
+                "bulk mail",
+            ],
+        ),
+        ("Drafts", &["drafts", "draft"]),
+    ];
+    let name = name.trim();
+    // The last level of a folder path: `INBOX.Sent`, `[Gmail]/Sent Mail`.
+    let leaf = name
+        .rsplit(['.', '/'])
+        .next()
+        .unwrap_or(name)
+        .trim()
+        .to_lowercase();
+    SPECIAL
+        .iter()
+        .find(|(_, names)| names.contains(&leaf.as_str()))
+        .map_or_else(|| name.to_string(), |(label, _)| label.to_string())
+}
+
+/// A message as filed in a folder of a mail store (a Maildir folder, an
+/// Apple Mail mailbox) that gives it `label` (see `folder_label`): Spam
+/// and Trash are excluded as Gmail's labels are, and so are drafts; any
+/// other folder's label is added to the message's.
+pub fn filed(parsed: Parsed, label: &str) -> Parsed {
+    match parsed {
+        Parsed::Kept(_) if is_spam_or_trash(label) => Parsed::Excluded(SPAM_OR_TRASH),
+        Parsed::Kept(_) if label == "Drafts" => Parsed::Excluded(DRAFT),
+        Parsed::Kept(mut m) => {
+            if !m.labels.iter().any(|l| l == label) {
+                m.labels.push(label.to_string());
+            }
+            Parsed::Kept(m)
+        }
+        other => other,
+    }
 }
 
 /// The name of the field a line starts, if it starts one: RFC 5322 field
@@ -646,6 +716,54 @@ mod tests {
         let m = kept("X-Gmail-Labels: Inbox,Spam-checked\nX-GM-THRID: 42\n\n");
         assert_eq!(m.labels, ["Inbox", "Spam-checked"]);
         assert_eq!(m.conversation.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn special_folders_take_gmail_label_names() {
+        let labels: Vec<String> = [
+            "Sent",
+            "INBOX.Sent Items",
+            "[Gmail]/Sent Mail",
+            "Deleted Messages",
+            "Junk E-mail",
+            "drafts",
+            "Archive.2023",
+            "INBOX",
+        ]
+        .map(folder_label)
+        .into();
+        assert_eq!(
+            labels,
+            [
+                "Sent",
+                "Sent",
+                "Sent",
+                "Trash",
+                "Spam",
+                "Drafts",
+                "Archive.2023",
+                "INBOX"
+            ]
+        );
+    }
+
+    #[test]
+    fn filed_messages_follow_gmail_label_rules() {
+        let raw = "From: a@b.c\nX-Gmail-Labels: Important\n\n";
+        assert!(matches!(
+            filed(parse(raw), "Trash"),
+            Parsed::Excluded(SPAM_OR_TRASH)
+        ));
+        assert!(matches!(
+            filed(parse(raw), "Spam"),
+            Parsed::Excluded(SPAM_OR_TRASH)
+        ));
+        assert!(matches!(filed(parse(raw), "Drafts"), Parsed::Excluded(DRAFT)));
+        match filed(parse(raw), "Sent") {
+            Parsed::Kept(m) => assert_eq!(m.labels, ["Important", "Sent"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(filed(parse("\n"), "Sent"), Parsed::Skipped(_)));
     }
 
     #[test]

@@ -383,3 +383,45 @@ fn the_cache_sits_in_the_output_folder_unless_turned_off() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.out.path().join(".cache").exists());
 }
+
+#[test]
+fn mail_stores_and_bzip2_xz_zstd_files_give_cached_runs_the_uncached_figures() {
+    let setup = Setup::new();
+    let maildir = setup.path("maildir");
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let message = |i: usize| {
+        format!(
+            "From: a{i}@example.org\nDate: Mon, 1 Jan 2024 10:0{i}:00 +0000\nMessage-ID: <{i}@x>\n\nbody\n"
+        )
+    };
+    fs::write(maildir.join("cur/1:2,S"), message(1)).unwrap();
+    let eml = setup.path("saved.eml");
+    fs::write(&eml, message(2)).unwrap();
+    let stores = fixture("stores");
+    let compressed: Vec<PathBuf> = ["bz2", "xz", "zst"]
+        .iter()
+        .map(|e| stores.join(format!("thread-basics.mbox.{e}")))
+        .collect();
+    let mut inputs: Vec<&Path> = vec![&maildir, &eml];
+    inputs.extend(compressed.iter().map(PathBuf::as_path));
+    setup.check(&inputs, &[]);
+    // A message delivered into the Maildir is read by the next run.
+    fs::write(maildir.join("new/2"), message(3)).unwrap();
+    let summary = setup.check(&inputs, &[]).summary();
+    assert_eq!(summary["inputs"][0]["messages_read"], 2);
+    let formats: Vec<&str> = (0..5)
+        .map(|i| summary["inputs"][i]["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["maildir", "eml", "mbox", "mbox", "mbox"]);
+    let manifests = setup
+        .cache_files()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "json"))
+        .count();
+    assert_eq!(
+        manifests, 3,
+        "the compressed files only: a folder and one message are not cached"
+    );
+}

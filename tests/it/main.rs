@@ -18,5 +18,6 @@ mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod schedule; // commlens.toml, periods, people, the reports folder, the lock
 mod snapshots; // summary.json and the structure of report.html (insta)
+mod stores; // one mailbox as an mbox, a Maildir, .eml and .emlx files, compressed: one summary
 mod together; // mail, chats and a calendar in one report
 mod util;
