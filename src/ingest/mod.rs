@@ -12,6 +12,7 @@ mod calendar;
 mod call_csv;
 mod call_log;
 mod discord;
+mod google_chat;
 mod json_export;
 mod log;
 pub mod mbox;
@@ -62,6 +63,7 @@ pub enum Format {
     CallLog,
     CallCsv,
     Icalendar,
+    GoogleChat,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -660,6 +662,12 @@ const ARCHIVES: &[ArchiveFormat] = &[
         detect: whatsapp::detect,
         read: whatsapp::read_archive,
     },
+    ArchiveFormat {
+        format: Format::GoogleChat,
+        name: "Google Chat (Google Takeout)",
+        detect: google_chat::detect,
+        read: google_chat::read,
+    },
 ];
 
 fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
@@ -677,10 +685,12 @@ fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -
 }
 
 /// Whether a folder is one export read as a whole (a Slack workspace, an
-/// unzipped iOS WhatsApp chat with its media) rather than a folder of inputs.
+/// unzipped iOS WhatsApp chat with its media, Google Chat) rather than a
+/// folder of inputs.
 fn is_export_folder(dir: &Path) -> bool {
     (dir.join("users.json").is_file() && dir.join("channels.json").is_file())
         || dir.join("_chat.txt").is_file()
+        || google_chat::is_folder(dir)
 }
 
 type Stream<'a> = Box<dyn Read + Send + 'a>;
