@@ -16,6 +16,7 @@ mod google_chat;
 mod json_export;
 mod log;
 pub mod mbox;
+mod pst;
 mod slack;
 mod sms_backup;
 mod synthetic_id;
@@ -64,6 +65,7 @@ pub enum Format {
     CallCsv,
     Icalendar,
     GoogleChat,
+    Pst,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -510,6 +512,12 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     if raw_head.starts_with(ZIP) {
         return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
+    if raw_head.starts_with(pst::MAGIC) {
+        options
+            .progress
+            .fetch_add(file.metadata()?.len(), Ordering::Relaxed);
+        return Ok(pst::read(Box::new(file), &raw_head, source));
+    }
     if mbox::looks_like_mbox(&raw_head) {
         let out = FileRead {
             format: Some(Format::Mbox),
@@ -553,6 +561,8 @@ fn special_file_kind(file_type: std::fs::FileType) -> &'static str {
 pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Message>) {
     let read = if data.starts_with(ZIP) {
         Archive::from_zip(io::Cursor::new(data)).map(|a| read_archive(&a, name, 0, options))
+    } else if data.starts_with(pst::MAGIC) {
+        Ok(pst::read(Box::new(io::Cursor::new(data.to_vec())), data, 0))
     } else {
         let again = || -> io::Result<Stream> { Ok(Box::new(data)) };
         read_stream(Box::new(data), &again, name, 0, options)
@@ -584,6 +594,12 @@ fn read_stream(
     if mbox::looks_like_mbox(&head) {
         return read_mbox(reader, head, source);
     }
+    if head.starts_with(pst::MAGIC) {
+        // A zip member or a gzip stream cannot be read at offsets.
+        return Ok(FileRead::problem(
+            "an Outlook .pst inside a zip or gzip file: unpack it first (a .pst is read at offsets)".into(),
+        ));
+    }
     if let Some(read) = log::read_csv(&head, &mut reader, source)? {
         return Ok(read);
     }
@@ -591,11 +607,16 @@ fn read_stream(
         return Ok(read);
     }
     let Some(parser) = SNIFFED.iter().find(|p| (p.sniff)(&head)) else {
-        let tried: Vec<&str> = ["mbox", "CSV message log", "JSON Lines message log"]
-            .into_iter()
-            .chain(SNIFFED.iter().map(|p| p.name))
-            .chain(ARCHIVES.iter().map(|p| p.name))
-            .collect();
+        let tried: Vec<&str> = [
+            "mbox",
+            "Outlook .pst",
+            "CSV message log",
+            "JSON Lines message log",
+        ]
+        .into_iter()
+        .chain(SNIFFED.iter().map(|p| p.name))
+        .chain(ARCHIVES.iter().map(|p| p.name))
+        .collect();
         return Ok(FileRead::problem(format!(
             "not a recognized format (tried: {}; plain, gzip or zip)",
             tried.join(", ")
