@@ -516,6 +516,8 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
         options
             .progress
             .fetch_add(file.metadata()?.len(), Ordering::Relaxed);
+        // The store is read from its start, where the head was read.
+        io::Seek::rewind(&mut file)?;
         return Ok(pst::read(Box::new(file), &raw_head, source));
     }
     if mbox::looks_like_mbox(&raw_head) {

@@ -253,11 +253,13 @@ fn walk(
                     .make_entry_id(NodeId::from(u32::from(row.id())))?;
                 store.open_message(&id, Some(prop::READ))
             }));
-            let parsed = match read {
-                Ok(Ok(message)) => self::message(props(&*message), role, source),
-                Ok(Err(_)) | Err(_) => Parsed::Skipped("unreadable_message"),
-            };
-            out.add(parsed, source, at);
+            match read {
+                Ok(Ok(message)) => out.add(self::message(props(&*message), role, source), source, at),
+                Ok(Err(e)) => out.add(Parsed::Skipped("unreadable_message"), source, || {
+                    format!("{} ({e})", at())
+                }),
+                Err(_) => out.add(Parsed::Skipped("unreadable_message"), source, at),
+            }
         }
     }
     let Some(hierarchy) = folder.hierarchy_table() else {
@@ -275,14 +277,22 @@ fn walk(
             _ => {
                 // Its messages cannot be counted: the folder is, once.
                 out.add(Parsed::Skipped("unreadable_folder"), source, || {
-                    format!("{path}/[folder {i}]")
+                    format!("{}[folder {i}]", within(path))
                 });
                 continue;
             }
         };
         let name = sub.properties().display_name().unwrap_or_default();
-        let sub_path = format!("{path}/{name}");
+        let sub_path = format!("{}{name}", within(path));
         walk(store, &sub, &sub_path, role, known, depth + 1, source, out);
+    }
+}
+
+/// The prefix of what is inside the folder at `path` (the top is "").
+fn within(path: &str) -> String {
+    match path {
+        "" => String::new(),
+        path => format!("{path}/"),
     }
 }
 
@@ -345,7 +355,9 @@ fn props(message: &dyn PstMessage) -> Props {
 
 fn as_text(value: &PropertyValue) -> Option<String> {
     match value {
-        PropertyValue::String8(s) => Some(String::from_utf8_lossy(s.buffer()).into_owned()),
+        // ANSI stores write their code page (Windows-1252, mostly): its
+        // letters are Latin-1's, which is how the crate reads them.
+        PropertyValue::String8(s) => Some(s.to_string()),
         PropertyValue::Unicode(s) => Some(String::from_utf16_lossy(s.buffer())),
         _ => None,
     }
@@ -668,6 +680,20 @@ mod tests {
             "/tests/fixtures/formats/outlook_empty.pst"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn a_store_file_is_read_from_its_start_though_its_head_was_sniffed() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/formats/outlook_empty.pst"
+        );
+        let (input, messages, _) = super::super::read_one(path.into(), 0, &super::super::Options::default());
+        assert_eq!(
+            (input.format, input.problem, input.read),
+            (Some(Format::Pst), None, 0)
+        );
+        assert!(messages.is_empty());
     }
 
     #[test]
