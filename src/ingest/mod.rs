@@ -597,9 +597,9 @@ fn read_stream(
         return read_mbox(reader, head, source);
     }
     if head.starts_with(pst::MAGIC) {
-        // A zip member or a gzip stream cannot be read at offsets.
+        // A compressed stream cannot be read at offsets.
         return Ok(FileRead::problem(
-            "an Outlook .pst inside a zip or gzip file: unpack it first (a .pst is read at offsets)".into(),
+            "a compressed Outlook .pst: decompress it first (a .pst is read at offsets)".into(),
         ));
     }
     if let Some(read) = log::read_csv(&head, &mut reader, source)? {
