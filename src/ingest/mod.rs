@@ -13,11 +13,13 @@ mod calendar;
 mod call_csv;
 mod call_log;
 mod discord;
+mod google_chat;
 mod json_export;
 mod log;
 mod maildir;
 pub mod mbox;
 mod message_file;
+mod pst;
 mod slack;
 mod sms_backup;
 mod synthetic_id;
@@ -71,6 +73,8 @@ pub enum Format {
     Eml,
     /// Apple Mail's message files: one, or a mailbox folder of them.
     Emlx,
+    GoogleChat,
+    Pst,
 }
 
 /// What parsers need to know beyond the bytes they read.
@@ -520,6 +524,14 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
     if raw_head.starts_with(ZIP) {
         return Ok(read_archive(&Archive::from_zip(file)?, &name, source, options));
     }
+    if raw_head.starts_with(pst::MAGIC) {
+        options
+            .progress
+            .fetch_add(file.metadata()?.len(), Ordering::Relaxed);
+        // The store is read from its start, where the head was read.
+        io::Seek::rewind(&mut file)?;
+        return Ok(pst::read(Box::new(file), &raw_head, source));
+    }
     if mbox::looks_like_mbox(&raw_head) {
         let out = FileRead {
             format: Some(Format::Mbox),
@@ -611,6 +623,8 @@ fn special_file_kind(file_type: std::fs::FileType) -> &'static str {
 pub fn read_bytes(data: &[u8], name: &str, options: &Options) -> (Input, Vec<Message>) {
     let read = if data.starts_with(ZIP) {
         Archive::from_zip(io::Cursor::new(data)).map(|a| read_archive(&a, name, 0, options))
+    } else if data.starts_with(pst::MAGIC) {
+        Ok(pst::read(Box::new(io::Cursor::new(data.to_vec())), data, 0))
     } else {
         let again = || -> io::Result<Stream> { Ok(Box::new(data)) };
         read_stream(Box::new(data), &again, name, 0, options)
@@ -642,6 +656,12 @@ fn read_stream(
     if mbox::looks_like_mbox(&head) {
         return read_mbox(reader, head, source);
     }
+    if head.starts_with(pst::MAGIC) {
+        // A compressed stream cannot be read at offsets.
+        return Ok(FileRead::problem(
+            "a compressed Outlook .pst: decompress it first (a .pst is read at offsets)".into(),
+        ));
+    }
     if let Some(read) = log::read_csv(&head, &mut reader, source)? {
         return Ok(read);
     }
@@ -657,7 +677,7 @@ fn read_stream(
         if message_file::looks_like_eml(&head) {
             return message_file::read_eml(reader, head, source);
         }
-        let tried: Vec<&str> = ["mbox", "CSV message log", "JSON Lines message log"]
+        let tried: Vec<&str> = ["mbox", "Outlook .pst", "CSV message log", "JSON Lines message log"]
             .into_iter()
             .chain(SNIFFED.iter().map(|p| p.name))
             .chain(["mail message (.eml)", "Apple Mail message (.emlx)"])
@@ -762,6 +782,12 @@ const ARCHIVES: &[ArchiveFormat] = &[
         detect: whatsapp::detect,
         read: whatsapp::read_archive,
     },
+    ArchiveFormat {
+        format: Format::GoogleChat,
+        name: "Google Chat (Google Takeout)",
+        detect: google_chat::detect,
+        read: google_chat::read,
+    },
 ];
 
 fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -> FileRead {
@@ -779,11 +805,12 @@ fn read_archive(archive: &Archive, name: &str, source: u32, options: &Options) -
 }
 
 /// Whether a folder is one input read as a whole (a Slack workspace, an
-/// unzipped iOS WhatsApp chat with its media, a Maildir, an Apple Mail
-/// mailbox) rather than a folder of inputs.
+/// unzipped iOS WhatsApp chat with its media, Google Chat, a Maildir, an
+/// Apple Mail mailbox) rather than a folder of inputs.
 fn is_export_folder(dir: &Path) -> bool {
     (dir.join("users.json").is_file() && dir.join("channels.json").is_file())
         || dir.join("_chat.txt").is_file()
+        || google_chat::is_folder(dir)
         || maildir::is_maildir(dir)
         || apple_mail::is_bundle(dir)
         || apple_mail::is_mailbox(dir)
