@@ -193,7 +193,7 @@ def bench_file(args, kind, mbox, gz):
     py = next((c for c in cmds if c.name == 'python baseline'), None)
     agreement = compare(summary, json.loads(py.stdout)) if py else None
     shutil.rmtree(out, ignore_errors=True)
-    return {'kind': kind, 'file': mbox, 'gz': gz, 'bytes': os.path.getsize(mbox),
+    return {'kind': kind, 'file': mbox, 'gz': gz, 'tmp': out, 'bytes': os.path.getsize(mbox),
             'gz_bytes': os.path.getsize(gz) if gz else None,
             'messages': summary['messages_read'], 'commands': {c.name: c for c in cmds},
             'agreement': agreement, 'rss_floor': run(['true'])[1]}
@@ -340,6 +340,8 @@ def display(cmd, res):
             a = 'FILE'
         elif a == res['gz']:
             a = 'FILE.gz'
+        elif a.startswith(res['tmp'] + '/'):
+            a = 'TMP/' + os.path.relpath(a, res['tmp'])  # the run's own folder: caches, the grown copy
         elif a.startswith(ROOT + '/'):
             a = os.path.relpath(a, ROOT)
         elif ' ' in a:
