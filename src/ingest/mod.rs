@@ -677,12 +677,17 @@ fn read_stream(
         if message_file::looks_like_eml(&head) {
             return message_file::read_eml(reader, head, source);
         }
-        let tried: Vec<&str> = ["mbox", "Outlook .pst", "CSV message log", "JSON Lines message log"]
-            .into_iter()
-            .chain(SNIFFED.iter().map(|p| p.name))
-            .chain(["mail message (.eml)", "Apple Mail message (.emlx)"])
-            .chain(ARCHIVES.iter().map(|p| p.name))
-            .collect();
+        let tried: Vec<&str> = [
+            "mbox",
+            "Outlook .pst",
+            "CSV message log",
+            "JSON Lines message log",
+        ]
+        .into_iter()
+        .chain(SNIFFED.iter().map(|p| p.name))
+        .chain(["mail message (.eml)", "Apple Mail message (.emlx)"])
+        .chain(ARCHIVES.iter().map(|p| p.name))
+        .collect();
         return Ok(FileRead::problem(format!(
             "not a recognized format (tried: {}; plain, gzip, bzip2, xz, zstd or zip)",
             tried.join(", ")
