@@ -44,6 +44,9 @@ fn one_mailbox_in_every_store_and_compression_gives_one_summary() {
         ("maildir", "maildir"),
         ("INBOX.mbox", "emlx"),
         ("Exported.mbox", "mbox"),
+        // Outlook: the messages with their transport headers, as
+        // Aspose.Email writes them (`tests/fixtures/make_pst.py`).
+        ("thread-basics.pst", "pst"),
     ];
     for (name, format) in cases {
         let input = stores.join(name);
