@@ -97,15 +97,27 @@ fn release_freed_memory() {
 /// when a person is watching.
 fn read(config: &Config) -> ingest::Ingested {
     let (files, options) = (&config.files, &config.ingest);
-    let total = files
-        .iter()
-        .filter_map(|f| f.metadata().ok())
-        .map(|m| m.len())
-        .sum();
+    let total = files.iter().map(|f| input_bytes(f)).sum();
     crate::progress::while_reading(total, &options.progress, !config.quiet, || match &config.cache {
         Some(cache) => cache::read_all(cache, files.clone(), options),
         None => ingest::read_all(files.clone(), options),
     })
+}
+
+/// The bytes an input holds, for the progress bar: a folder that is one
+/// input (a Maildir, a Slack export) by the files below it.
+fn input_bytes(path: &std::path::Path) -> u64 {
+    match path.metadata() {
+        Ok(meta) if meta.is_dir() => walkdir::WalkDir::new(path)
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry.file_type().is_file())
+            .filter_map(|entry| entry.metadata().ok())
+            .map(|meta| meta.len())
+            .sum(),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
 }
 
 /// The metric settings, with "me" taken from Gmail's Sent label when the
@@ -165,4 +177,25 @@ fn problems(ingested: &ingest::Ingested) -> Vec<String> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_input_counts_the_bytes_of_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("Mail");
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        std::fs::write(maildir.join("cur/1:2,S"), [b'x'; 300]).unwrap();
+        std::fs::write(maildir.join("new/2"), [b'x'; 200]).unwrap();
+        let mbox = dir.path().join("inbox.mbox");
+        std::fs::write(&mbox, [b'x'; 50]).unwrap();
+        assert_eq!(input_bytes(&maildir), 500);
+        assert_eq!(input_bytes(&mbox), 50);
+        assert_eq!(input_bytes(&dir.path().join("missing")), 0);
+    }
 }
