@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 /// How fast does your team answer, and how much of its communication is live?
 ///
-/// commlens reads mailbox exports (mbox: Gmail Takeout, Thunderbird, Apple
-/// Mail, mailing-list archives; also gzip-compressed), chat, SMS, call and
-/// calendar exports, and message logs, and reports response times and
-/// synchronous vs asynchronous communication. Metric definitions:
+/// commlens reads mail (mbox from Gmail Takeout, Thunderbird, mailing-list
+/// archives; Maildir, .eml, Apple Mail, Outlook .pst; also gzip, bzip2, xz
+/// or zstd), chat (Slack, WhatsApp, Telegram, Discord, Google Chat), SMS,
+/// call and calendar exports, and message logs, and reports response times
+/// and synchronous vs asynchronous communication. Metric definitions:
 /// METRICS.md.
 #[derive(Debug, Parser)]
 #[command(name = "commlens", version, max_term_width = 100)]
@@ -104,8 +105,9 @@ pub fn generate(what: Generated, out: &mut dyn Write) -> io::Result<()> {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Files or folders to read (folders recursively, in sorted order):
-    /// mailboxes (mbox, also gzip), chat, SMS, call-log and calendar
-    /// exports, CSV or JSON Lines message logs; detected from content.
+    /// mailboxes (mbox, Maildir, .eml, Apple Mail, Outlook .pst; also
+    /// compressed), chat, SMS, call-log and calendar exports, CSV or JSON
+    /// Lines message logs; detected from content.
     ///
     /// Example: commlens report inbox.mbox archive/2023.mbox.gz chat.csv
     #[arg(value_name = "INPUT")]
