@@ -24,7 +24,7 @@
 
 use crate::ingest::{Format, Ingested, Input, Skip};
 use crate::metrics::columns;
-use crate::model::{DateSource, IdList, Kind, Message};
+use crate::model::{DateSource, Kind, Message};
 use crate::output::write_atomically;
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
@@ -437,10 +437,7 @@ fn to_frame(source: &str, first_row: usize, messages: &[Message]) -> PolarsResul
         ),
         ("date_source", strings(|m| date_source_name(m.date_source))),
         ("sender", strings(|m| &m.sender)),
-        (
-            "recipients",
-            lists(|m| m.recipients.iter().map(String::as_str).collect()),
-        ),
+        ("recipients", lists(|m| m.recipients.iter().collect())),
         ("subject", strings(|m| &m.subject)),
         ("subject_key", strings(|m| &m.subject_key)),
         (
@@ -450,7 +447,7 @@ fn to_frame(source: &str, first_row: usize, messages: &[Message]) -> PolarsResul
                 messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
             ),
         ),
-        ("labels", lists(|m| m.labels.iter().map(String::as_str).collect())),
+        ("labels", lists(|m| m.labels.iter().collect())),
         // Signed: Spark reads unsigned 64-bit Parquet as a decimal.
         (
             "bytes",
@@ -503,13 +500,13 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
         m.parent_id = s.map(str::to_string)
     })?;
     each_list(frame, "references", &mut messages, |m, items| {
-        m.references = items.iter().map(|s| s.unwrap_or_default()).collect::<IdList>();
+        m.references = items.iter().flatten().filter(|id| !id.is_empty()).collect();
     })?;
     each_list(frame, "recipients", &mut messages, |m, items| {
-        m.recipients = items.iter().map(|&s| owned(s)).collect();
+        m.recipients = items.iter().map(|s| s.unwrap_or_default()).collect();
     })?;
     each_list(frame, "labels", &mut messages, |m, items| {
-        m.labels = items.iter().map(|&s| owned(s)).collect();
+        m.labels = items.iter().map(|s| s.unwrap_or_default()).collect();
     })?;
     let (timestamp, bytes, duration) = (
         columns::i64s(frame, "timestamp_ms")?,
@@ -674,11 +671,11 @@ mod tests {
         full.timestamp = Some(-1_000);
         full.date_source = DateSource::Received;
         full.sender = "ann@x".into();
-        full.recipients = vec!["bob@x".into(), "cy@x".into()];
+        full.recipients = ["bob@x", "cy@x"].iter().collect();
         full.subject = "Re: Plan ✓".into();
         full.subject_key = "plan ✓".into();
         full.automated = true;
-        full.labels = vec!["Inbox".into(), "".into()];
+        full.labels = ["Inbox", ""].iter().collect();
         full.bytes = 123_456;
         let mut empty_strings = Message::new(0, Kind::Log, "chat");
         empty_strings.conversation = Some(String::new());

@@ -146,7 +146,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<&'a str>, ids: &mut SyntheticIds, so
     m.conversation = Some(conversation);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.sender = sender;
-    m.recipients = people;
+    m.recipients = people.iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)
 }

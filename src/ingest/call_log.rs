@@ -95,7 +95,7 @@ fn call(e: &BytesStart<'_>, ids: &mut SyntheticIds, source: u32) -> Parsed {
     m.conversation = Some(party);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.sender = sender;
-    m.recipients = vec![recipient];
+    m.recipients = [recipient].iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)
 }
@@ -146,7 +146,7 @@ mod tests {
             ("+15550100", Some(125_000))
         );
         assert_eq!(
-            (m[1].sender.as_str(), m[1].recipients[0].as_str()),
+            (m[1].sender.as_str(), m[1].recipients.iter().next().unwrap()),
             (OWNER, "+15550100")
         );
         assert_eq!(m[2].conversation.as_deref(), Some("unknown"));

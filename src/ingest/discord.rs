@@ -382,7 +382,7 @@ mod tests {
                     m.kind,
                     m.channel.as_ref(),
                     m.sender.as_str(),
-                    m.recipients.clone(),
+                    m.recipients.iter().collect::<Vec<_>>(),
                     m.duration,
                 )
             })
@@ -390,16 +390,9 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ("1", Kind::Log, "chat", "ann", vec!["bob".to_string()], None),
-                (
-                    "2",
-                    Kind::Event,
-                    "call",
-                    "bob",
-                    vec!["ann".to_string()],
-                    Some(450_250)
-                ),
-                ("6", Kind::Log, "chat", "bob", vec!["ann".to_string()], None),
+                ("1", Kind::Log, "chat", "ann", vec!["bob"], None),
+                ("2", Kind::Event, "call", "bob", vec!["ann"], Some(450_250)),
+                ("6", Kind::Log, "chat", "bob", vec!["ann"], None),
             ]
         );
         assert_eq!(read.messages[1].timestamp, Some(1_704_103_200_000));

@@ -349,7 +349,7 @@ fn message(msg: Msg, room: &Conversation, me: &[String], topics: &mut Topics, so
         .is_some_and(|t| t.eq_ignore_ascii_case("bot"));
     m.recipients = room.members.iter().filter(|p| **p != m.sender).cloned().collect();
     if me.contains(&m.sender) {
-        m.labels = vec!["Sent".to_string()];
+        m.labels = ["Sent"].iter().collect();
     }
     m.conversation = Some(room.name.clone());
     m.message_id = id;

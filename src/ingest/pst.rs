@@ -443,7 +443,7 @@ fn message(p: Props, role: Role, source: u32) -> Parsed {
         m.subject = subject;
     }
     if role == Role::Sent && !m.labels.iter().any(|l| l.eq_ignore_ascii_case("sent")) {
-        m.labels.push("Sent".into());
+        m.labels.push("Sent");
     }
     Parsed::Kept(m)
 }
@@ -571,8 +571,8 @@ mod tests {
             ("RE: Plan – ünïcode", "plan – ünïcode")
         );
         assert_eq!(
-            (m.labels.clone(), m.bytes, m.source),
-            (vec!["Sent".to_string()], 2048, 3)
+            (m.labels.iter().collect::<Vec<_>>(), m.bytes, m.source),
+            (vec!["Sent"], 2048, 3)
         );
     }
 

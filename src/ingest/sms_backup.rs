@@ -316,7 +316,7 @@ fn message(
     m.conversation = Some(conversation);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.sender = sender;
-    m.recipients = recipients;
+    m.recipients = recipients.iter().collect();
     m.bytes = body.len() as u64;
     m
 }
@@ -495,8 +495,8 @@ mod tests {
         assert_eq!(read.messages.len(), 2);
         let [a, b] = [&read.messages[0], &read.messages[1]];
         assert_eq!(
-            (a.sender.as_str(), a.recipients.as_slice()),
-            ("+15550100", [OWNER.to_string()].as_slice())
+            (a.sender.as_str(), a.recipients.iter().collect::<Vec<_>>()),
+            ("+15550100", vec![OWNER])
         );
         assert_eq!(
             (b.sender.as_str(), b.conversation.as_deref()),

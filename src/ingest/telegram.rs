@@ -789,7 +789,7 @@ mod tests {
                     m.kind,
                     m.channel.as_ref(),
                     m.sender.as_str(),
-                    m.recipients.clone(),
+                    m.recipients.iter().collect::<Vec<_>>(),
                     m.timestamp.unwrap(),
                     m.duration,
                 )
@@ -798,21 +798,13 @@ mod tests {
         assert_eq!(
             rows,
             [
-                (
-                    "1",
-                    Kind::Log,
-                    "chat",
-                    "Ann",
-                    vec!["Me".to_string()],
-                    1_704_103_260_000,
-                    None
-                ),
+                ("1", Kind::Log, "chat", "Ann", vec!["Me"], 1_704_103_260_000, None),
                 (
                     "2",
                     Kind::Event,
                     "call",
                     "Me",
-                    vec!["Ann".to_string()],
+                    vec!["Ann"],
                     1_704_103_320_000,
                     Some(125_000)
                 ),
@@ -821,7 +813,7 @@ mod tests {
                     Kind::Event,
                     "call",
                     "Ann",
-                    vec!["Me".to_string()],
+                    vec!["Me"],
                     1_704_103_500_000,
                     Some(3_600_000)
                 ),

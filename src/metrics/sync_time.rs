@@ -54,7 +54,7 @@ pub fn compute(events: &[Message], scope: &Scope) -> SyncTime {
         let week = frame::week_label(frame::week_number(start));
         time.by_week.entry(week).or_default().add(duration);
         let mut people: Vec<&str> = std::iter::once(event.sender.as_str())
-            .chain(event.recipients.iter().map(String::as_str))
+            .chain(event.recipients.iter())
             .filter(|p| !p.is_empty())
             .collect();
         people.sort_unstable();
@@ -83,7 +83,7 @@ mod tests {
         );
         m.duration = Some(minutes * 60_000);
         m.sender = people[0].to_string();
-        m.recipients = people[1..].iter().map(|p| p.to_string()).collect();
+        m.recipients = people[1..].iter().collect();
         m
     }
 

@@ -3,7 +3,7 @@
 //! `Received` chains are read only when `Date` fails.
 
 use super::date;
-use crate::model::{DateSource, Kind, Message, Parsed};
+use crate::model::{DateSource, Kind, Message, Parsed, StrList};
 use mailparse::{MailAddr, addrparse_header};
 use std::borrow::Cow;
 
@@ -231,17 +231,17 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
     if !w.has_fields {
         return Parsed::Skipped("no_mail_headers");
     }
-    let labels: Vec<String> = w
+    let labels: StrList = w
         .labels
         .map(|f| {
             f.text()
                 .split(',')
-                .map(|l| l.trim().to_string())
+                .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect()
         })
         .unwrap_or_default();
-    if labels.iter().any(|l| is_spam_or_trash(l)) {
+    if labels.iter().any(is_spam_or_trash) {
         return Parsed::Excluded(SPAM_OR_TRASH);
     }
 
@@ -327,8 +327,8 @@ pub fn filed(parsed: Parsed, label: &str) -> Parsed {
         Parsed::Kept(_) if is_spam_or_trash(label) => Parsed::Excluded(SPAM_OR_TRASH),
         Parsed::Kept(_) if label == "Drafts" => Parsed::Excluded(DRAFT),
         Parsed::Kept(mut m) => {
-            if !m.labels.iter().any(|l| l == label) {
-                m.labels.push(label.to_string());
+            if !m.labels.contains(label) {
+                m.labels.push(label);
             }
             Parsed::Kept(m)
         }

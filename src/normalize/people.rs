@@ -70,11 +70,11 @@ impl People {
             if let Some(name) = self.name_of(&m.sender) {
                 m.sender = name.to_string();
             }
-            for r in &mut m.recipients {
-                if let Some(name) = self.name_of(r) {
-                    *r = name.to_string();
-                }
-            }
+            m.recipients = m
+                .recipients
+                .iter()
+                .map(|r| self.name_of(r).unwrap_or(r))
+                .collect();
         }
     }
 }
@@ -181,9 +181,9 @@ mod tests {
     #[test]
     fn me_is_whoever_sent_the_sent_mail() {
         let mut sent = message("me@example.com", &[]);
-        sent.labels = vec!["Sent".into(), "Important".into()];
+        sent.labels = ["Sent", "Important"].iter().collect();
         let mut also = message("me@work.example", &[]);
-        also.labels = vec![" sent".into()];
+        also.labels = [" sent"].iter().collect();
         let rows = [message("bob@example.com", &[]), sent, also];
         assert_eq!(senders_of_sent_mail(&rows), ["me@example.com", "me@work.example"]);
     }
