@@ -167,12 +167,30 @@ impl StrList {
 }
 
 impl<S: AsRef<str>> FromIterator<S> for StrList {
+    /// Gathers the items in a buffer the thread keeps, then allocates the
+    /// list once, at its size: grown in place it would be reallocated at
+    /// each doubling, and hold up to twice its length.
     fn from_iter<I: IntoIterator<Item = S>>(items: I) -> StrList {
-        let mut list = StrList::default();
-        for item in items {
-            list.push(item.as_ref());
+        thread_local! {
+            static GATHERED: std::cell::RefCell<StrList> = const { std::cell::RefCell::new(StrList(String::new())) };
         }
-        list
+        let mut items = items.into_iter();
+        let gathered = GATHERED.try_with(|gathered| {
+            // Taken by an outer collect whose items collect a list too.
+            let mut gathered = gathered.try_borrow_mut().ok()?;
+            gathered.0.clear();
+            for item in items.by_ref() {
+                gathered.push(item.as_ref());
+            }
+            Some(StrList(gathered.0.as_str().into()))
+        });
+        gathered.ok().flatten().unwrap_or_else(|| {
+            let mut list = StrList::default();
+            for item in items {
+                list.push(item.as_ref());
+            }
+            list
+        })
     }
 }
 
