@@ -7,10 +7,11 @@ use super::{FileRead, Format};
 use crate::model::{DateSource, Kind, Message, Millis, Parsed};
 use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 mod csv_rows;
 pub(super) use csv_rows::CsvRows;
+use csv_rows::Got;
 
 /// The columns of a message log, required first.
 #[derive(Debug, Clone, Copy)]
@@ -112,14 +113,19 @@ pub(super) fn read_jsonl(head: &[u8], rest: impl Read, source: u32) -> io::Resul
     let mut reader = BufReader::new(io::Cursor::new(head.to_vec()).chain(rest));
     let mut line = Vec::new();
     for number in 1.. {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
+        let at = || format!("line {number}");
+        match csv_rows::read_line(&mut reader, &mut line)? {
+            Got::End => break,
+            // A line without end (a broken or hostile file) is not held.
+            Got::TooLong => {
+                out.add(Parsed::Skipped("oversized_json_line"), source, at);
+                continue;
+            }
+            Got::Line => {}
         }
         if line.trim_ascii().is_empty() {
             continue;
         }
-        let at = || format!("line {number}");
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&line) {
             Ok(object) => {
                 let field = |c: Column| object.get(COLUMNS[c as usize].1).and_then(json_text);
@@ -362,6 +368,24 @@ mod tests {
                 ("missing_required_column", "line 5")
             ]
         );
+    }
+
+    #[test]
+    fn a_json_line_without_end_is_counted_not_held() {
+        let first = br#"{"timestamp": 1704103200, "conversation": "c", "sender": "alice"}
+"#;
+        // 8 MiB of one line, then a good one: read through a reader that
+        // gives little at a time, as a file does.
+        let endless = std::iter::repeat_n(b'x', 8 << 20)
+            .chain(b"\n".iter().copied())
+            .collect::<Vec<_>>();
+        let last = br#"{"timestamp": 1704103260, "conversation": "c", "sender": "bob"}
+"#;
+        let rest = io::BufReader::with_capacity(4096, io::Cursor::new([endless.as_slice(), last].concat()));
+        let log = read_jsonl(first, rest, 0).unwrap().expect("a JSON Lines log");
+        assert_eq!((log.read, log.messages.len()), (3, 2));
+        let reasons: Vec<_> = log.skipped.iter().map(|s| (s.reason, s.at.as_str())).collect();
+        assert_eq!(reasons, [("oversized_json_line", "line 2")]);
     }
 
     #[test]

@@ -213,15 +213,16 @@ impl<R: BufRead> CsvRows<R> {
 }
 
 /// What `read_line` found.
-enum Got {
+pub(super) enum Got {
     End,
     Line,
     TooLong,
 }
 
 /// Reads a line with its `\n` into `line`, holding at most
-/// `MAX_ROW_BYTES` of it: the rest of a longer line is passed over.
-fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Got> {
+/// `MAX_ROW_BYTES` of it: the rest of a longer line is passed over. The
+/// JSON Lines reader reads its lines with it too.
+pub(super) fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Got> {
     line.clear();
     if input
         .by_ref()
