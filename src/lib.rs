@@ -22,6 +22,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "report")]
 pub mod dataset;
+mod index;
 pub mod ingest;
 #[cfg(feature = "report")]
 pub mod metrics;

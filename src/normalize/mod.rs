@@ -8,13 +8,8 @@ pub mod email;
 pub mod people;
 pub mod subject;
 
+use crate::index::first_of_each;
 use crate::model::{Kind, Message};
-use hashbrown::hash_table::{Entry, HashTable};
-use rayon::prelude::*;
-use std::hash::BuildHasher;
-
-/// The hasher of duplicate keys: fixed, so that runs are alike.
-pub const KEY_HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// Bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy`, with
 /// the fast validation first, since nearly every header is valid.
@@ -52,30 +47,10 @@ pub fn duplicate_key(m: &Message) -> Option<DuplicateKey<'_>> {
 /// conversation and `message_id`.
 /// Rows without an id are never merged.
 pub fn dedup(mut messages: Vec<Message>) -> Table {
-    // Hashing a key reads the row's id, which lies anywhere in memory:
-    // done on every core first, the pass that finds the duplicates then
-    // reads an id only where two hashes meet.
-    let hashes: Vec<Option<u64>> = messages
-        .par_iter()
-        .map(|m| duplicate_key(m).map(|key| KEY_HASH.hash_one(key)))
-        .collect();
-    let mut first: HashTable<usize> = HashTable::with_capacity(messages.len());
-    let keep: Vec<bool> = hashes
+    let keep: Vec<bool> = first_of_each(messages.len(), |i| duplicate_key(&messages[i]))
         .iter()
         .enumerate()
-        .map(|(i, hash)| {
-            let Some(hash) = *hash else {
-                return true;
-            };
-            let same = |&j: &usize| duplicate_key(&messages[j]) == duplicate_key(&messages[i]);
-            match first.entry(hash, same, |&j| hashes[j].unwrap_or_default()) {
-                Entry::Occupied(_) => false,
-                Entry::Vacant(slot) => {
-                    slot.insert(i);
-                    true
-                }
-            }
-        })
+        .map(|(i, first)| first.is_none_or(|first| first == i))
         .collect();
     let before = messages.len();
     let mut keep = keep.into_iter();

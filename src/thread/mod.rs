@@ -6,6 +6,7 @@
 //! log's conversation name the conversation directly. Log rows without an
 //! explicit parent answer the previous timed row of their conversation.
 
+use crate::index::first_of_each;
 use crate::model::{Kind, Message, MessageIdx, Millis};
 use foldhash::{HashMap, HashMapExt};
 
@@ -160,26 +161,30 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
         Named(Kind, &'a str),
         Component(usize),
     }
-    let mut numbers: HashMap<Key, u32> = HashMap::new();
+    let key = |i: usize| {
+        let m = &messages[i];
+        Some(match &m.conversation {
+            Some(name) => Key::Named(m.kind, name),
+            None => Key::Component(components[i]),
+        })
+    };
+    let first = first_of_each(messages.len(), key);
     let mut names = Vec::new();
-    let conversation = messages
-        .iter()
-        .zip(components)
-        .map(|(m, root)| {
-            let key = match &m.conversation {
-                Some(name) => Key::Named(m.kind, name),
-                None => Key::Component(root),
-            };
-            *numbers.entry(key).or_insert_with(|| {
+    let mut conversation = Vec::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        let number = match first[i] {
+            Some(earlier) if earlier < i => conversation[earlier],
+            _ => {
                 names.push(match (&m.conversation, &m.message_id) {
                     (Some(name), _) => name.clone(),
                     (None, Some(id)) => id.clone(),
                     (None, None) => format!("#{}", names.len() + 1),
                 });
                 (names.len() - 1) as u32
-            })
-        })
-        .collect();
+            }
+        };
+        conversation.push(number);
+    }
     (conversation, names)
 }
 
