@@ -134,10 +134,6 @@ impl StrList {
         self.0.split_terminator(Self::END)
     }
 
-    pub fn len(&self) -> usize {
-        memchr::memchr_iter(0, self.0.as_bytes()).count()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -198,5 +194,47 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
 impl<const N: usize> PartialEq<[&str; N]> for StrList {
     fn eq(&self, other: &[&str; N]) -> bool {
         self.iter().eq(other.iter().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_keeps_its_items_whole_empty_ones_too() {
+        let mut list: StrList = ["ann@x", "", "bo@x"].iter().collect();
+        assert_eq!(list, ["ann@x", "", "bo@x"]);
+        assert_eq!(list.last(), Some("bo@x"));
+        assert_eq!(list.join(";"), "ann@x;;bo@x");
+        list.push("a\0b");
+        assert_eq!(
+            list,
+            ["ann@x", "", "bo@x", "a\u{FFFD}b"],
+            "a NUL does not split an item"
+        );
+        assert!(list.contains("") && !list.contains("a"));
+        let empty = StrList::default();
+        assert!(empty.is_empty() && empty.last().is_none() && empty.join(";").is_empty());
+        let one_empty: StrList = [""].iter().collect();
+        assert_eq!(
+            (one_empty.is_empty(), one_empty.join(";")),
+            (false, String::new())
+        );
+    }
+
+    #[test]
+    fn a_list_collected_inside_another_collect_is_whole() {
+        // The outer collect holds the per-thread buffer; the inner ones
+        // fall back to their own.
+        let outer: StrList = ["a", "b"]
+            .iter()
+            .map(|s| {
+                let nested: StrList = [*s, "x"].iter().collect();
+                assert_eq!(nested, [*s, "x"]);
+                nested.join("+")
+            })
+            .collect();
+        assert_eq!(outer, ["a+x", "b+x"]);
     }
 }
