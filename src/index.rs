@@ -11,8 +11,9 @@ use hashbrown::hash_table::{Entry, HashTable};
 use rayon::prelude::*;
 use std::hash::{BuildHasher, Hash};
 
-/// Fixed, so that every run hashes alike.
-const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
+/// Fixed, so that every run hashes alike; ingest's per-file duplicate
+/// check hashes with it too.
+pub const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// For each of the rows `0..len`, the first row whose key equals its own
 /// (itself, for that one); `None` for a row without a key.

@@ -28,6 +28,7 @@ mod whatsapp;
 
 use archive::Archive;
 
+use crate::index;
 use crate::model::{Message, Millis, Parsed};
 use crate::normalize;
 use flate2::read::MultiGzDecoder;
@@ -950,10 +951,6 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
     Ok((block, blocks.offset(), whole_line))
 }
 
-/// Hashes a duplicate key into `FileRead::seen`: fixed, since a collision
-/// only keeps a row for `normalize::dedup` to decide.
-const HASH_STATE: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
-
 thread_local! {
     static SPARE: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
 }
@@ -1103,7 +1100,7 @@ impl FileRead {
         let Some(key) = normalize::duplicate_key(m) else {
             return false;
         };
-        let hash = HASH_STATE.hash_one(key);
+        let hash = index::HASHER.hash_one(key);
         match self.seen.entry(hash) {
             Entry::Occupied(first) => normalize::duplicate_key(&self.messages[*first.get()]) == Some(key),
             Entry::Vacant(slot) => {
@@ -1117,7 +1114,7 @@ impl FileRead {
     fn remember_kept(&mut self) {
         for (i, m) in self.messages.iter().enumerate() {
             if let Some(key) = normalize::duplicate_key(m) {
-                self.seen.entry(HASH_STATE.hash_one(key)).or_insert(i);
+                self.seen.entry(index::HASHER.hash_one(key)).or_insert(i);
             }
         }
     }
