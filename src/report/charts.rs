@@ -1,21 +1,28 @@
-//! Charts: pure renderers from figures to SVG text (for the HTML report)
-//! and PNG bytes, drawn with plotters. The font is embedded, so charts look
-//! the same on a server or in a container without fonts.
+//! Charts: pure renderers from figures to SVG text (for the HTML report),
+//! drawn with plotters, and from that SVG to PNG bytes, rasterized with
+//! resvg. The font is embedded, and is the only one the rasterizer knows,
+//! so a PNG looks the same on a server or in a container without fonts.
 
 use super::terminal::duration;
 use crate::metrics::Metrics;
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use resvg::{tiny_skia, usvg};
 use std::error::Error;
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 
 /// Pixel size of every chart.
 pub const SIZE: (u32, u32) = (960, 520);
 /// How many people the per-person charts show.
 const TOP_PEOPLE: usize = 12;
 
+/// The family the SVG names; a browser shows it in its own sans-serif
+/// font, the PNG in the embedded one.
 const FONT: &str = "sans-serif";
+const FONT_DATA: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+/// The family name inside `FONT_DATA`.
+const FONT_FAMILY: &str = "DejaVu Sans";
 const SYNC: RGBColor = RGBColor(0xe0, 0x7a, 0x1f);
 const ASYNC: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
 const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
@@ -209,33 +216,38 @@ pub fn svg(chart: &Chart) -> Result<String> {
     Ok(out)
 }
 
-/// The chart as a PNG image.
-pub fn png(chart: &Chart) -> Result<Vec<u8>> {
-    register_font();
-    let (w, h) = SIZE;
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        chart
-            .draw(&root)
-            .map_err(|e| anyhow!("drawing {}: {e}", chart.name()))?;
-        root.present()
-            .map_err(|e| anyhow!("drawing {}: {e}", chart.name()))?;
-    }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, w, h);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.write_header()?.write_image_data(&rgb)?;
-    Ok(out)
+/// A chart's SVG (from `svg`) as a PNG image of the same size.
+pub fn png(svg: &str) -> Result<Vec<u8>> {
+    let options = usvg::Options {
+        fontdb: Arc::clone(embedded_fonts()),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options)?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).context("a chart of zero size")?;
+    resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    Ok(pixmap.encode_png()?)
+}
+
+/// A font database holding the embedded font alone, with every generic
+/// family resolving to it: no system font is looked up.
+fn embedded_fonts() -> &'static Arc<usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let mut db = usvg::fontdb::Database::new();
+        db.load_font_data(FONT_DATA.to_vec());
+        db.set_sans_serif_family(FONT_FAMILY);
+        // usvg falls back to serif when a family is not found.
+        db.set_serif_family(FONT_FAMILY);
+        Arc::new(db)
+    })
 }
 
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The embedded font is valid; a failure would show as missing text.
-        let font: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-        plotters::style::register_font(FONT, FontStyle::Normal, font).ok();
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_DATA).ok();
     });
 }
 
@@ -617,5 +629,23 @@ mod tests {
         assert_eq!(bins[0].0, 1.0);
         assert!(bins.last().unwrap().1 > 3600.0);
         assert_eq!(bins[0].2, 2, "0 s and 1 s share the first bin");
+    }
+
+    /// Issue #17: the PNG's text is drawn in the embedded font, found
+    /// for the SVG's `sans-serif` without any system font.
+    #[test]
+    fn a_png_shows_its_title_in_the_embedded_font() {
+        let chart = Chart::ResponseTimes {
+            times_s: vec![5.0, 60.0, 600.0],
+            p50: Some(60.0),
+            p90: Some(600.0),
+        };
+        let png = png(&svg(&chart).unwrap()).unwrap();
+        let pixmap = tiny_skia::Pixmap::decode_png(&png).unwrap();
+        assert_eq!((pixmap.width(), pixmap.height()), SIZE);
+        // The title band (the top 35 rows) holds the title alone.
+        let title_band = &pixmap.pixels()[..(SIZE.0 * 35) as usize];
+        let dark = title_band.iter().filter(|p| p.red() < 0x80).count();
+        assert!(dark > 500, "{dark} dark pixels in the title band");
     }
 }

@@ -10,7 +10,7 @@ pub mod terminal;
 pub use summary::Summary;
 
 use crate::metrics::TableFormat;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use charts::Chart;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,8 @@ pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) 
     if outputs.json {
         files.push(("summary.json".into(), summary.to_json().into_bytes()));
     }
-    let svgs: Vec<String> = if outputs.html || outputs.svg {
+    // A PNG is its chart's SVG rasterized.
+    let svgs: Vec<String> = if outputs.html || outputs.svg || outputs.png {
         charts.par_iter().map(charts::svg).collect::<Result<_>>()?
     } else {
         Vec::new()
@@ -87,7 +88,11 @@ pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) 
         }
     }
     if outputs.png {
-        let pngs: Vec<Vec<u8>> = charts.par_iter().map(charts::png).collect::<Result<_>>()?;
+        let pngs: Vec<Vec<u8>> = charts
+            .par_iter()
+            .zip(&svgs)
+            .map(|(chart, svg)| charts::png(svg).with_context(|| format!("rasterizing {}", chart.name())))
+            .collect::<Result<_>>()?;
         for (chart, png) in charts.iter().zip(pngs) {
             files.push((format!("{}.png", chart.name()), png));
         }
