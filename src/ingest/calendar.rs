@@ -10,7 +10,7 @@
 //!   SUMMARY (or UID), message id = UID, and for an occurrence of a
 //!   recurring event UID `/` its original start in UTC.
 //! - Times: `Z` is UTC; a TZID is an IANA name (a Mozilla-style prefix
-//!   such as `/mozilla.org/20050126_1/` dropped) or a common Windows name;
+//!   such as `/mozilla.org/20050126_1/` dropped) or a Windows name;
 //!   floating times and unknown zones are in `--tz`. A local time that a
 //!   daylight-saving change skips is read with the offset before the
 //!   change, a repeated one as its first instance (RFC 5545 3.3.5).
@@ -26,6 +26,8 @@
 //!   no `--me` address attends, every attendee but the organizer
 //!   declined), and events outside the window (`outside_window`; a
 //!   recurring event counts once when none of its occurrences is inside).
+
+mod windows_zones;
 
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
@@ -359,65 +361,8 @@ fn zone(tzid: &str) -> Option<Tz> {
             None => break,
         }
     }
-    WINDOWS_ZONES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(tzid))
-        .and_then(|(_, iana)| iana.parse().ok())
+    windows_zones::iana(tzid).and_then(|iana| iana.parse().ok())
 }
-
-/// The most used Windows zone names (Outlook, Exchange) and their IANA
-/// zone, from CLDR's windowsZones table (territory 001).
-const WINDOWS_ZONES: &[(&str, &str)] = &[
-    ("Dateline Standard Time", "Etc/GMT+12"),
-    ("Hawaiian Standard Time", "Pacific/Honolulu"),
-    ("Alaskan Standard Time", "America/Anchorage"),
-    ("Pacific Standard Time", "America/Los_Angeles"),
-    ("US Mountain Standard Time", "America/Phoenix"),
-    ("Mountain Standard Time", "America/Denver"),
-    ("Central America Standard Time", "America/Guatemala"),
-    ("Central Standard Time", "America/Chicago"),
-    ("Central Standard Time (Mexico)", "America/Mexico_City"),
-    ("Canada Central Standard Time", "America/Regina"),
-    ("SA Pacific Standard Time", "America/Bogota"),
-    ("Eastern Standard Time", "America/New_York"),
-    ("Atlantic Standard Time", "America/Halifax"),
-    ("Newfoundland Standard Time", "America/St_Johns"),
-    ("E. South America Standard Time", "America/Sao_Paulo"),
-    ("Argentina Standard Time", "America/Buenos_Aires"),
-    ("Pacific SA Standard Time", "America/Santiago"),
-    ("UTC", "Etc/UTC"),
-    ("GMT Standard Time", "Europe/London"),
-    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
-    ("W. Europe Standard Time", "Europe/Berlin"),
-    ("Central Europe Standard Time", "Europe/Budapest"),
-    ("Romance Standard Time", "Europe/Paris"),
-    ("Central European Standard Time", "Europe/Warsaw"),
-    ("W. Central Africa Standard Time", "Africa/Lagos"),
-    ("GTB Standard Time", "Europe/Bucharest"),
-    ("E. Europe Standard Time", "Europe/Chisinau"),
-    ("FLE Standard Time", "Europe/Kiev"),
-    ("Egypt Standard Time", "Africa/Cairo"),
-    ("South Africa Standard Time", "Africa/Johannesburg"),
-    ("Israel Standard Time", "Asia/Jerusalem"),
-    ("Turkey Standard Time", "Europe/Istanbul"),
-    ("Russian Standard Time", "Europe/Moscow"),
-    ("E. Africa Standard Time", "Africa/Nairobi"),
-    ("Arabian Standard Time", "Asia/Dubai"),
-    ("Pakistan Standard Time", "Asia/Karachi"),
-    ("India Standard Time", "Asia/Calcutta"),
-    ("Bangladesh Standard Time", "Asia/Dhaka"),
-    ("SE Asia Standard Time", "Asia/Bangkok"),
-    ("China Standard Time", "Asia/Shanghai"),
-    ("Singapore Standard Time", "Asia/Singapore"),
-    ("Taipei Standard Time", "Asia/Taipei"),
-    ("W. Australia Standard Time", "Australia/Perth"),
-    ("Tokyo Standard Time", "Asia/Tokyo"),
-    ("Korea Standard Time", "Asia/Seoul"),
-    ("Cen. Australia Standard Time", "Australia/Adelaide"),
-    ("E. Australia Standard Time", "Australia/Brisbane"),
-    ("AUS Eastern Standard Time", "Australia/Sydney"),
-    ("New Zealand Standard Time", "Pacific/Auckland"),
-];
 
 /// Turns events into rows and accounts for each.
 struct Reader<'o> {
