@@ -160,26 +160,8 @@ pub struct ReportArgs {
     )]
     pub sync_threshold: String,
 
-    /// Your own address or chat name, to split responses into "I answered"
-    /// and "answered me". Repeat it for several addresses. Without it, the
-    /// senders of Gmail's Sent label are you.
-    ///
-    /// Example: --me me@example.com --me me@work.example
-    #[arg(
-        long = "me",
-        value_name = "ADDRESS",
-        env = "COMMLENS_ME",
-        value_delimiter = ','
-    )]
-    pub me: Vec<String>,
-
-    /// Time zone for the weekday × hour activity chart and --work-hours
-    /// (IANA name), and of exports that write local times without a zone
-    /// (WhatsApp).
-    ///
-    /// Example: --tz Europe/Berlin
-    #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
-    pub tz: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Count only messages sent at or after this date (midnight in --tz)
     /// or date-time (RFC 3339). Earlier messages still count as what was
@@ -224,19 +206,6 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE", env = "COMMLENS_ALIASES")]
     pub aliases: Option<PathBuf>,
 
-    /// Order of day and month in exports with numeric dates (WhatsApp):
-    /// `auto` decides per file from dates like 25/12 that allow one order.
-    ///
-    /// Example: --date-order dmy
-    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"], env = "COMMLENS_DATE_ORDER")]
-    pub date_order: String,
-
-    /// Threads that read and parse input (default: one per core).
-    ///
-    /// Example: --threads 2
-    #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
-    pub threads: Option<usize>,
-
     /// Working hours (local time in --tz): also measure response times
     /// counting only working time, and count messages sent after hours.
     ///
@@ -275,10 +244,6 @@ pub struct ReportArgs {
     /// Example: --no-cache
     #[arg(long, env = "COMMLENS_NO_CACHE")]
     pub no_cache: bool,
-
-    /// Print nothing on success; problems still go to stderr.
-    #[arg(short, long, env = "COMMLENS_QUIET")]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -294,19 +259,19 @@ pub struct IngestArgs {
     #[arg(long, value_name = "DATASET", env = "COMMLENS_DATASET")]
     pub to: PathBuf,
 
-    /// Time zone of exports that write local times without one (WhatsApp).
-    ///
-    /// Example: --tz Europe/Berlin
-    #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
-    pub tz: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
 
-    /// Order of day and month in exports with numeric dates (WhatsApp).
-    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"], env = "COMMLENS_DATE_ORDER")]
-    pub date_order: String,
-
-    /// Your own address: a calendar event you declined is not a meeting.
+/// How inputs are read, for `report` and `ingest` alike.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Your own address or chat name, to split responses into "I answered"
+    /// and "answered me" (a calendar event you declined is not a meeting).
+    /// Repeat it for several addresses. Without it, the senders of Gmail's
+    /// Sent label are you.
     ///
-    /// Example: --me me@example.com
+    /// Example: --me me@example.com --me me@work.example
     #[arg(
         long = "me",
         value_name = "ADDRESS",
@@ -315,7 +280,24 @@ pub struct IngestArgs {
     )]
     pub me: Vec<String>,
 
+    /// Time zone (IANA name) of exports that write local times without
+    /// one (WhatsApp), and of `report`'s weekday × hour activity chart and
+    /// --work-hours.
+    ///
+    /// Example: --tz Europe/Berlin
+    #[arg(long, value_name = "ZONE", default_value = "UTC", env = "COMMLENS_TZ")]
+    pub tz: String,
+
+    /// Order of day and month in exports with numeric dates (WhatsApp):
+    /// `auto` decides per file from dates like 25/12 that allow one order.
+    ///
+    /// Example: --date-order dmy
+    #[arg(long, value_name = "ORDER", default_value = "auto", value_parser = ["auto", "dmy", "mdy"], env = "COMMLENS_DATE_ORDER")]
+    pub date_order: String,
+
     /// Threads that read and parse input (default: one per core).
+    ///
+    /// Example: --threads 2
     #[arg(long, value_name = "N", env = "COMMLENS_THREADS")]
     pub threads: Option<usize>,
 

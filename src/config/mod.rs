@@ -5,7 +5,7 @@
 mod file;
 pub mod period;
 
-use crate::cli::{Cli, ColorWhen, Command, Generated, IngestArgs, ReportArgs};
+use crate::cli::{Cli, ColorWhen, Command, Generated, IngestArgs, ReadArgs, ReportArgs};
 use crate::metrics::business_hours::{self, BusinessHours, WorkCalendar};
 use crate::metrics::{Scope, Settings};
 use crate::model::Millis;
@@ -181,12 +181,12 @@ impl Config {
         let setting = |id: &str, value: &str| format!("{} {value:?}", origins.of(id));
         let sync_threshold_ms = parse_duration(&args.sync_threshold)
             .with_context(|| setting("sync_threshold", &args.sync_threshold))?;
-        let tz = parse_tz(&args.tz).with_context(|| setting("tz", &args.tz))?;
+        let read = Reading::check(&args.read, origins)?;
+        let tz = read.tz;
         let generated_at = source_date_epoch()?;
         let now = now(generated_at)?;
         let periods = periods(&args, origins, now, tz)?;
         let outputs = Outputs::parse(&args.format).with_context(|| origins.of("format"))?;
-        check_threads(args.threads).with_context(|| origins.of("threads"))?;
         if args.inputs.is_empty() && args.from.is_none() {
             bail!(
                 "no input: give files or folders to read (or inputs = [...] in commlens.toml, or --from DATASET)"
@@ -217,7 +217,7 @@ impl Config {
         // A dataset is parsed already: nothing to cache.
         let cache = (!args.no_cache && args.from.is_none())
             .then(|| args.cache.clone().unwrap_or_else(|| args.out.join(".cache")));
-        let me = people.resolve(&identities(&args.me));
+        let me = people.resolve(&read.me);
         let Periods { current, .. } = &periods;
         let scope = Scope {
             me: me.clone(),
@@ -235,7 +235,7 @@ impl Config {
             outputs,
             ingest: crate::ingest::Options {
                 tz,
-                day_first: day_first(&args.date_order),
+                day_first: read.day_first,
                 since: earliest,
                 until: current.until,
                 now,
@@ -251,8 +251,8 @@ impl Config {
             me_from_sent_mail: me.is_empty(),
             periods,
             people,
-            threads: args.threads,
-            quiet: args.quiet,
+            threads: read.threads,
+            quiet: read.quiet,
             color,
             cache,
             generated_at,
@@ -418,8 +418,7 @@ pub struct IngestConfig {
 
 impl IngestConfig {
     pub fn from_args(args: IngestArgs, origins: &Origins) -> Result<IngestConfig> {
-        let tz = parse_tz(&args.tz).with_context(|| format!("{} {:?}", origins.of("tz"), args.tz))?;
-        check_threads(args.threads).with_context(|| origins.of("threads"))?;
+        let read = Reading::check(&args.read, origins)?;
         let files = crate::ingest::list_files(&args.inputs)?;
         check_writable(&args.to).with_context(|| origins.of("to"))?;
         // A folder input may hold the dataset: its files are not input.
@@ -428,15 +427,48 @@ impl IngestConfig {
             files,
             to: args.to,
             ingest: crate::ingest::Options {
-                tz,
-                day_first: day_first(&args.date_order),
+                tz: read.tz,
+                day_first: read.day_first,
                 // The period is `report`'s to choose, later.
                 since: None,
                 until: None,
                 now: now(source_date_epoch()?)?,
-                me: identities(&args.me),
+                me: read.me,
                 progress: Default::default(),
             },
+            threads: read.threads,
+            quiet: read.quiet,
+        })
+    }
+}
+
+/// `ReadArgs`, checked: what `report` and `ingest` read inputs with.
+struct Reading {
+    tz: chrono_tz::Tz,
+    /// `--date-order`: whether numeric dates put the day first; `None`
+    /// decides per file.
+    day_first: Option<bool>,
+    /// `--me` as identities are compared: trimmed and lower-cased.
+    me: Vec<String>,
+    threads: Option<usize>,
+    quiet: bool,
+}
+
+impl Reading {
+    fn check(args: &ReadArgs, origins: &Origins) -> Result<Reading> {
+        let tz = parse_tz(&args.tz).with_context(|| format!("{} {:?}", origins.of("tz"), args.tz))?;
+        if args.threads == Some(0) {
+            bail!("{}: must be at least 1", origins.of("threads"));
+        }
+        let day_first = match args.date_order.as_str() {
+            "dmy" => Some(true),
+            "mdy" => Some(false),
+            _ => None,
+        };
+        Ok(Reading {
+            tz,
+            day_first,
+            me: args.me.iter().map(|m| m.trim().to_lowercase()).collect(),
             threads: args.threads,
             quiet: args.quiet,
         })
@@ -455,28 +487,6 @@ fn outside(files: Vec<PathBuf>, dir: &Path) -> Result<Vec<PathBuf>> {
 fn parse_tz(text: &str) -> Result<chrono_tz::Tz> {
     text.parse()
         .map_err(|_| anyhow!("not a time zone; use a name like Europe/Berlin or UTC"))
-}
-
-fn check_threads(threads: Option<usize>) -> Result<()> {
-    if threads == Some(0) {
-        bail!("must be at least 1");
-    }
-    Ok(())
-}
-
-/// `--date-order`: whether numeric dates put the day first; `None` decides
-/// per file.
-fn day_first(order: &str) -> Option<bool> {
-    match order {
-        "dmy" => Some(true),
-        "mdy" => Some(false),
-        _ => None,
-    }
-}
-
-/// `--me` as identities are compared: trimmed and lower-cased.
-fn identities(me: &[String]) -> Vec<String> {
-    me.iter().map(|m| m.trim().to_lowercase()).collect()
 }
 
 /// `SOURCE_DATE_EPOCH`, in seconds, when set.
