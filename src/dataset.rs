@@ -22,8 +22,8 @@
 //! manifest is, and a killed ingest leaves the earlier state whole.
 //! Inputs are read back sorted by path, the order a folder input gives.
 
+use crate::columns;
 use crate::ingest::{Format, Ingested, Input, Skip};
-use crate::metrics::columns;
 use crate::model::{DateSource, Kind, Message};
 use crate::output::write_atomically;
 use anyhow::{Context, Result, anyhow, bail};

@@ -19,6 +19,8 @@ mod cache;
 #[cfg(feature = "report")]
 pub mod cli;
 #[cfg(feature = "report")]
+mod columns;
+#[cfg(feature = "report")]
 pub mod config;
 #[cfg(feature = "report")]
 pub mod dataset;

@@ -57,7 +57,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let mut written = report::write(&summary, &charts, config.outputs, staging.dir())?;
     let formats = config.outputs.tables();
     if !formats.is_empty() {
-        written.extend(metrics::write_tables(
+        written.extend(report::write_tables(
             &table.messages,
             &threads,
             &sources,

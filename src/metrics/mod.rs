@@ -4,7 +4,6 @@
 //! it builds a frame from the message table and answers with plain types.
 
 pub mod business_hours;
-pub(crate) mod columns;
 mod first_response;
 mod frame;
 mod responses;
@@ -13,6 +12,7 @@ mod sync_time;
 mod tables;
 mod turns;
 
+use crate::columns;
 use crate::model::Message;
 use crate::thread::Threads;
 use polars::prelude::*;
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
 pub use frame::Scope;
 pub use sync_time::{Hours, SyncTime};
-pub use tables::{TableFormat, write_tables};
+pub use tables::{SLICE_ROWS, message_table, response_table};
 pub use turns::Turns;
 
 /// What the figures are computed with.

@@ -2,8 +2,8 @@
 //! data is classified, and response times are summarized overall and by
 //! channel, person and week.
 
-use super::columns;
 use super::{Distribution, ResponseStats};
+use crate::columns;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 

@@ -3,8 +3,8 @@
 //! most T_sync; a run counts when it has ≥ 3 messages and ≥ 2 senders.
 
 use super::MessageStats;
-use super::columns;
 use super::frame::Scope;
+use crate::columns;
 use crate::model::Message;
 use polars::prelude::*;
 use std::collections::BTreeMap;

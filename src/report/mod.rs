@@ -5,11 +5,12 @@
 pub mod charts;
 mod html;
 mod summary;
+mod tables;
 pub mod terminal;
 
 pub use summary::Summary;
+pub use tables::{TableFormat, write_tables};
 
-use crate::metrics::TableFormat;
 use anyhow::{Context, Result, bail};
 use charts::Chart;
 use rayon::prelude::*;
@@ -64,9 +65,8 @@ impl Outputs {
     }
 }
 
-/// Renders and writes the chosen files into `out`, but the tables (the
-/// metrics stage, which alone knows polars, writes those); returns the
-/// paths written.
+/// Renders and writes the chosen files into `out`, but the tables
+/// (`write_tables`); returns the paths written.
 pub fn write(summary: &Summary, charts: &[Chart], outputs: Outputs, out: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     if outputs.json {

@@ -2,7 +2,8 @@
 //! clock (overall, by channel, by responder) and the after-hours load.
 
 use super::{BusinessHours, WorkClock};
-use crate::metrics::{Distribution, columns, ratio, responses};
+use crate::columns;
+use crate::metrics::{Distribution, ratio, responses};
 use polars::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;

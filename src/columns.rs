@@ -1,4 +1,5 @@
-//! Reading collected polars columns back into plain vectors.
+//! Reading collected polars columns back into plain vectors (metrics and
+//! the dataset both read frames so).
 
 use polars::prelude::*;
 
