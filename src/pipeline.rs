@@ -1,6 +1,7 @@
 //! The whole run, from checked configuration to written report: the
 //! stages in order.
 
+use crate::config::period::Period;
 use crate::config::{Config, IngestConfig};
 use crate::{cache, dataset, ingest, metrics, normalize, output, report, thread};
 use anyhow::Result;
@@ -37,12 +38,8 @@ pub fn run(config: &Config) -> Result<Outcome> {
                 scope,
                 ..settings.clone()
             };
-            Some(metrics::compute(
-                &table.messages,
-                &table.events,
-                &threads,
-                &settings,
-            )?)
+            let figures = metrics::compute(&table.messages, &table.events, &threads, &settings)?;
+            Some((period_out(period), figures))
         }
         None => None,
     };
@@ -52,7 +49,15 @@ pub fn run(config: &Config) -> Result<Outcome> {
         .iter()
         .map(|i| i.path.display().to_string())
         .collect();
-    let summary = report::Summary::new(config, &settings, &ingested, &table, metrics, previous);
+    let summary = report::Summary::new(report::summary::Parts {
+        generated_at: config.generated_at,
+        settings: &settings,
+        ingested: &ingested,
+        table: &table,
+        period: period_out(&config.periods.current),
+        metrics,
+        previous,
+    });
     let staging = lock.stage(&config.periods.current.name)?;
     let mut written = report::write(&summary, &charts, config.outputs, staging.dir())?;
     let formats = config.outputs.tables();
@@ -177,6 +182,11 @@ fn problems(ingested: &ingest::Ingested) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A period as the summary names it.
+fn period_out(period: &Period) -> report::summary::PeriodOut {
+    report::summary::PeriodOut::new(&period.name, period.since, period.until)
 }
 
 #[cfg(test)]

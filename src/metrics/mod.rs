@@ -109,17 +109,24 @@ pub struct Bucket {
     pub share: Option<f64>,
 }
 
-/// Every figure commlens computes.
-#[derive(Debug, Clone, Default)]
+/// Every figure commlens computes, serialized as summary.json has them
+/// (METRICS.md section 5).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Metrics {
     /// Conversations among the counted messages.
     pub threads: u64,
     pub follow_ups: u64,
     pub clock_skew: u64,
-    /// Pairs with an undated side (rule 2).
+    /// Pairs with an undated side (rule 2); the summary lists them under
+    /// its data quality.
+    #[serde(skip)]
     pub unclassified: u64,
-    /// Pairs with an automated side (rule 4).
+    /// Pairs with an automated side (rule 4); under data quality too.
+    #[serde(skip)]
     pub automated_pairs: u64,
+    /// The period's figures, at the top level: `messages_in_period`,
+    /// `timed_messages`, `responses`, `response_time_s`, ...
+    #[serde(flatten, serialize_with = "in_period")]
     pub overall: Group,
     pub first_response_time_s: Distribution,
     pub buckets: Vec<Bucket>,
@@ -130,15 +137,42 @@ pub struct Metrics {
     pub by_week: BTreeMap<String, Group>,
     pub by_person: BTreeMap<String, Person>,
     pub first_response_by_channel: BTreeMap<String, Distribution>,
+    /// Present when `--me` is given.
     pub direction: Option<Direction>,
     /// Every response time, seconds, in message order (for charts).
+    #[serde(skip)]
     pub response_times_s: Vec<f64>,
     /// Counted messages by weekday (Monday first) and hour, in `Settings::tz`.
     pub activity: [[u64; 24]; 7],
-    /// Calls and meetings.
+    /// Calls and meetings: synchronous by nature, measured in hours.
     pub sync_time: SyncTime,
-    /// Present when `Settings::business_hours` is.
+    /// Present when `Settings::business_hours` is (absent otherwise, so
+    /// that older summaries keep their bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessFigures>,
+}
+
+/// The overall group as the summary's top level has it: there `messages`
+/// counts every row kept, so the period's count is `messages_in_period`.
+fn in_period<S: serde::Serializer>(overall: &Group, serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct InPeriod<'a> {
+        #[serde(flatten)]
+        responses: &'a ResponseStats,
+        messages_in_period: u64,
+        timed_messages: u64,
+        live_session_messages: u64,
+        sync_message_share: Option<f64>,
+    }
+    let m = &overall.messages;
+    InPeriod {
+        responses: &overall.responses,
+        messages_in_period: m.messages,
+        timed_messages: m.timed_messages,
+        live_session_messages: m.live_session_messages,
+        sync_message_share: m.sync_message_share,
+    }
+    .serialize(serializer)
 }
 
 /// Computes every figure over the message table; calls and meetings
@@ -431,6 +465,28 @@ pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::model::Kind;
+
+    #[test]
+    fn metrics_serialize_with_the_summary_names_the_internal_counts_left_out() {
+        let mut metrics = Metrics::default();
+        metrics.overall.messages.messages = 7;
+        metrics.overall.responses.responses = 3;
+        let value = serde_json::to_value(&metrics).unwrap();
+        assert_eq!(
+            (value["messages_in_period"].as_u64(), value["responses"].as_u64()),
+            (Some(7), Some(3))
+        );
+        for internal in [
+            "messages",
+            "overall",
+            "unclassified",
+            "automated_pairs",
+            "response_times_s",
+            "business_hours",
+        ] {
+            assert!(value.get(internal).is_none(), "{internal}");
+        }
+    }
 
     /// A chat row: conversation, sender, seconds after the start, and the
     /// automated flag; each row answers the previous one (chat turn order).

@@ -57,7 +57,7 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
     }
     answered(&mut h, s);
     tables(&mut h, s);
-    if let Some(b) = &s.business_hours {
+    if let Some(b) = &s.metrics.business_hours {
         business_hours(&mut h, s, b);
     }
     quality(&mut h, s);
@@ -67,7 +67,7 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
 }
 
 fn headline(h: &mut String, s: &Summary) {
-    let r = &s.response_time_s;
+    let r = &s.metrics.overall.responses.response_time_s;
     let calls = match s.events {
         0 => String::new(),
         n => format!(" and {n} calls or meetings"),
@@ -81,7 +81,7 @@ fn headline(h: &mut String, s: &Summary) {
     let (counted, period) = match (&s.period.since, &s.period.until) {
         (None, None) => (s.messages - s.events, String::new()),
         (since, until) => (
-            s.messages_in_period,
+            s.metrics.overall.messages.messages,
             format!(
                 " Period {}: {} to {} ({}).",
                 s.period.name,
@@ -95,14 +95,14 @@ fn headline(h: &mut String, s: &Summary) {
         h,
         "<h1>How this team communicates</h1>\n<p class=\"lead\">{counted} messages in {} conversations{calls}, \
          from {} input{}.{}</p>\n<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">\n",
-        s.threads,
+        s.metrics.threads,
         s.inputs.len(),
         if s.inputs.len() == 1 { "" } else { "s" },
         esc(&period)
     );
     let cards = [
         (
-            s.responses.to_string(),
+            s.metrics.overall.responses.responses.to_string(),
             "responses".to_string(),
             Some("responses"),
         ),
@@ -117,12 +117,12 @@ fn headline(h: &mut String, s: &Summary) {
             Some("response_time_p90_s"),
         ),
         (
-            time(s.first_response_time_s.p50),
+            time(s.metrics.first_response_time_s.p50),
             "median first response".to_string(),
             Some("first_response_time_p50_s"),
         ),
         (
-            percent(s.response_sync_ratio),
+            percent(s.metrics.overall.responses.response_sync_ratio),
             format!(
                 "of responses synchronous (≤ {})",
                 duration(s.settings.sync_threshold_s)
@@ -130,25 +130,25 @@ fn headline(h: &mut String, s: &Summary) {
             Some("response_sync_ratio"),
         ),
         (
-            percent(s.sync_message_share),
+            percent(s.metrics.overall.messages.sync_message_share),
             "of messages in live sessions".to_string(),
             Some("sync_message_share"),
         ),
         (
-            percent(s.turns.reply_rate),
+            percent(s.metrics.turns.reply_rate),
             "of turns answered".to_string(),
             Some("reply_rate"),
         ),
         (
-            percent(s.turns.answered_within.get("1h").copied().flatten()),
+            percent(s.metrics.turns.answered_within.get("1h").copied().flatten()),
             "of turns answered within 1 h".to_string(),
             None,
         ),
     ];
-    let sync_time = (s.sync_time.total.events > 0).then(|| {
+    let sync_time = (s.metrics.sync_time.total.events > 0).then(|| {
         (
-            hours(s.sync_time.total.hours),
-            format!("in {} calls and meetings", s.sync_time.total.events),
+            hours(s.metrics.sync_time.total.hours),
+            format!("in {} calls and meetings", s.metrics.sync_time.total.events),
             Some("sync_time_hours"),
         )
     });
@@ -216,7 +216,7 @@ fn caption(chart: &Chart) -> &'static str {
 
 fn answered(h: &mut String, s: &Summary) {
     h.push_str("<section id=\"buckets\"><h2>How fast responses come</h2>\n<table><tr><th>response time</th><th>responses</th><th>share</th></tr>\n");
-    for b in &s.buckets {
+    for b in &s.metrics.buckets {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -225,7 +225,7 @@ fn answered(h: &mut String, s: &Summary) {
             percent(b.share)
         );
     }
-    let t = &s.turns;
+    let t = &s.metrics.turns;
     let _ = write!(
         h,
         "</table>\n<p>{} turns (a message with its sender's follow-ups): {} answered, a reply rate of {}. \
@@ -258,11 +258,11 @@ fn tables(h: &mut String, s: &Summary) {
     };
     h.push_str("<section id=\"channels\"><h2>Per channel</h2><table>\n");
     h.push_str(group_header);
-    for (channel, g) in &s.by_channel {
+    for (channel, g) in &s.metrics.by_channel {
         named_row(h, channel, &group_cells(g));
     }
     h.push_str("</table></section>\n");
-    let events = &s.sync_time;
+    let events = &s.metrics.sync_time;
     if events.total.events > 0 {
         h.push_str(
             "<section id=\"sync-time\"><h2>Calls and meetings</h2><p class=\"muted\">Synchronous by \
@@ -275,7 +275,7 @@ fn tables(h: &mut String, s: &Summary) {
         h.push_str("</table></section>\n");
     }
 
-    if let Some(d) = &s.direction {
+    if let Some(d) = &s.metrics.direction {
         h.push_str("<section id=\"direction\"><h2>Me</h2><table>\n<tr><th></th><th>responses</th><th>median</th><th>p90</th><th>synchronous</th></tr>\n");
         for (label, r) in [("I answered", &d.i_answered), ("answered me", &d.answered_me)] {
             response_row(h, label, r);
@@ -315,10 +315,10 @@ fn tables(h: &mut String, s: &Summary) {
         h.push_str("<th>hours in calls and meetings</th>");
     }
     h.push_str("</tr>\n");
-    let weeks: BTreeSet<&String> = s.by_week.keys().chain(events.by_week.keys()).collect();
+    let weeks: BTreeSet<&String> = s.metrics.by_week.keys().chain(events.by_week.keys()).collect();
     let no_messages = Group::default();
     for week in weeks {
-        let mut cells = group_cells(s.by_week.get(week).unwrap_or(&no_messages));
+        let mut cells = group_cells(s.metrics.by_week.get(week).unwrap_or(&no_messages));
         if with_events {
             cells.push(hours(events.by_week.get(week).map_or(0.0, |t| t.hours)));
         }
@@ -367,9 +367,12 @@ fn business_hours(h: &mut String, s: &Summary, b: &BusinessFigures) {
     named_row(
         h,
         "all channels",
-        &pair(&s.response_time_s, Some(&b.response_time_s)),
+        &pair(
+            &s.metrics.overall.responses.response_time_s,
+            Some(&b.response_time_s),
+        ),
     );
-    for (channel, g) in &s.by_channel {
+    for (channel, g) in &s.metrics.by_channel {
         named_row(
             h,
             channel,
@@ -400,7 +403,7 @@ fn business_hours(h: &mut String, s: &Summary, b: &BusinessFigures) {
 
 /// Everyone, the most messages first, then by name.
 fn most_active(s: &Summary) -> Vec<(&String, &Person)> {
-    let mut people: Vec<_> = s.by_person.iter().collect();
+    let mut people: Vec<_> = s.metrics.by_person.iter().collect();
     people.sort_by(|a, b| {
         b.1.messages
             .messages

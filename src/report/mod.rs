@@ -4,7 +4,7 @@
 
 pub mod charts;
 mod html;
-mod summary;
+pub mod summary;
 mod tables;
 pub mod terminal;
 

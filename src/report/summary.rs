@@ -1,13 +1,9 @@
 //! `summary.json`: every figure, with the keys of METRICS.md section 5 at
 //! the top level, and the breakdowns, turns and data quality beside them.
 
-use crate::config::Config;
-use crate::config::period::Period;
 use crate::ingest::{Format, Ingested};
-use crate::metrics::{
-    Bucket, BusinessFigures, Direction, Distribution, Group, Metrics, Person, Settings, SyncTime, Turns,
-};
-use crate::model::{DateSource, rfc3339};
+use crate::metrics::{Metrics, Settings};
+use crate::model::{DateSource, Millis, rfc3339};
 use crate::normalize::Table;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -41,40 +37,10 @@ pub struct Summary {
     pub events: u64,
     /// Kept messages without a plausible date.
     pub undated: u64,
-    /// Messages counted in the period (all kept messages without one).
-    pub messages_in_period: u64,
-    /// Timed messages counted in the period.
-    pub timed_messages: u64,
-    /// Conversations among the counted messages.
-    pub threads: u64,
-    pub responses: u64,
-    pub follow_ups: u64,
-    pub clock_skew: u64,
-    pub response_time_s: Distribution,
-    pub first_response_time_s: Distribution,
-    pub sync_responses: u64,
-    pub response_sync_ratio: Option<f64>,
-    pub live_session_messages: u64,
-    pub sync_message_share: Option<f64>,
-    /// Calls and meetings: synchronous by nature, measured in hours.
-    pub sync_time: SyncTime,
-
-    pub buckets: Vec<Bucket>,
-    pub turns: Turns,
-    pub turns_by_channel: BTreeMap<String, Turns>,
-    pub by_channel: BTreeMap<String, Group>,
-    pub by_week: BTreeMap<String, Group>,
-    pub by_person: BTreeMap<String, Person>,
-    pub first_response_by_channel: BTreeMap<String, Distribution>,
-    /// Present when `--me` is given.
-    pub direction: Option<Direction>,
-    /// Counted messages by weekday (Monday first) × hour, in `settings.tz`.
-    pub activity: [[u64; 24]; 7],
-    /// Present with `--work-hours`: response times in working time and
-    /// the after-hours load (absent otherwise, so older summaries keep
-    /// their bytes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_hours: Option<BusinessFigures>,
+    /// Every figure of the period, at the top level (`messages_in_period`
+    /// is its count of messages).
+    #[serde(flatten)]
+    pub metrics: Metrics,
     pub data_quality: DataQuality,
 }
 
@@ -96,12 +62,13 @@ pub struct PeriodOut {
     pub until: Option<String>,
 }
 
-impl From<&Period> for PeriodOut {
-    fn from(p: &Period) -> PeriodOut {
+impl PeriodOut {
+    /// The period `since <= t < until` named `name`, either end open.
+    pub fn new(name: &str, since: Option<Millis>, until: Option<Millis>) -> PeriodOut {
         PeriodOut {
-            name: p.name.clone(),
-            since: p.since.map(rfc3339),
-            until: p.until.map(rfc3339),
+            name: name.to_string(),
+            since: since.map(rfc3339),
+            until: until.map(rfc3339),
         }
     }
 }
@@ -204,15 +171,31 @@ pub struct SkipOut {
 
 const SKIPPED_EXAMPLES: usize = 20;
 
+/// What a summary is made of: `pipeline` assembles it.
+pub struct Parts<'a> {
+    /// `SOURCE_DATE_EPOCH`, in seconds.
+    pub generated_at: Option<i64>,
+    pub settings: &'a Settings,
+    pub ingested: &'a Ingested,
+    pub table: &'a Table,
+    /// The period counted, and its figures.
+    pub period: PeriodOut,
+    pub metrics: Metrics,
+    /// The period compared with, and its figures.
+    pub previous: Option<(PeriodOut, Metrics)>,
+}
+
 impl Summary {
-    pub fn new(
-        config: &Config,
-        settings: &Settings,
-        ingested: &Ingested,
-        table: &Table,
-        metrics: Metrics,
-        previous: Option<Metrics>,
-    ) -> Summary {
+    pub fn new(parts: Parts) -> Summary {
+        let Parts {
+            generated_at,
+            settings,
+            ingested,
+            table,
+            period,
+            metrics,
+            previous,
+        } = parts;
         let messages = &table.messages;
         let path = |source: u32| ingested.inputs[source as usize].path.display().to_string();
         let mut date_sources = BTreeMap::new();
@@ -221,26 +204,20 @@ impl Summary {
         }
         let sum = |f: fn(&crate::ingest::Input) -> u64| ingested.inputs.iter().map(f).sum::<u64>();
         let scope = &settings.scope;
-        let comparison = config
-            .periods
-            .previous
-            .as_ref()
-            .zip(previous)
-            .map(|(period, then)| {
-                let now = headline(&metrics);
-                Comparison {
-                    previous: period.into(),
-                    figures: now
-                        .into_iter()
-                        .zip(headline(&then))
-                        .map(|((name, current), (_, previous))| (name, Change::new(current, previous)))
-                        .collect(),
-                }
-            });
-        let overall = metrics.overall;
+        let comparison = previous.map(|(period, then)| {
+            let now = headline(&metrics);
+            Comparison {
+                previous: period,
+                figures: now
+                    .into_iter()
+                    .zip(headline(&then))
+                    .map(|((name, current), (_, previous))| (name, Change::new(current, previous)))
+                    .collect(),
+            }
+        });
         Summary {
             commlens_version: env!("CARGO_PKG_VERSION"),
-            generated_at: config.generated_at.map(|s| rfc3339(s * 1000)),
+            generated_at: generated_at.map(|s| rfc3339(s * 1000)),
             settings: SettingsOut {
                 sync_threshold_s: settings.sync_threshold_ms as f64 / 1000.0,
                 tz: settings.tz.name().to_string(),
@@ -249,7 +226,7 @@ impl Summary {
                 since: scope.since.map(rfc3339),
                 until: scope.until.map(rfc3339),
             },
-            period: (&config.periods.current).into(),
+            period,
             comparison,
             inputs: ingested
                 .inputs
@@ -272,29 +249,6 @@ impl Summary {
             messages: (messages.len() + table.events.len()) as u64,
             events: table.events.len() as u64,
             undated: messages.iter().filter(|m| m.timestamp.is_none()).count() as u64,
-            messages_in_period: overall.messages.messages,
-            timed_messages: overall.messages.timed_messages,
-            threads: metrics.threads,
-            responses: overall.responses.responses,
-            follow_ups: metrics.follow_ups,
-            clock_skew: metrics.clock_skew,
-            response_time_s: overall.responses.response_time_s,
-            first_response_time_s: metrics.first_response_time_s,
-            sync_responses: overall.responses.sync_responses,
-            response_sync_ratio: overall.responses.response_sync_ratio,
-            live_session_messages: overall.messages.live_session_messages,
-            sync_message_share: overall.messages.sync_message_share,
-            sync_time: metrics.sync_time,
-            buckets: metrics.buckets,
-            turns: metrics.turns,
-            turns_by_channel: metrics.turns_by_channel,
-            by_channel: metrics.by_channel,
-            by_week: metrics.by_week,
-            by_person: metrics.by_person,
-            first_response_by_channel: metrics.first_response_by_channel,
-            direction: metrics.direction,
-            activity: metrics.activity,
-            business_hours: metrics.business_hours,
             data_quality: DataQuality {
                 date_sources,
                 suspicious_from_lines: sum(|i| i.suspicious_from_lines),
@@ -316,6 +270,8 @@ impl Summary {
                     })
                     .collect(),
             },
+            // Last: the figures above read it first.
+            metrics,
         }
     }
 

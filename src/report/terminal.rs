@@ -45,47 +45,54 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             "Period",
             format!(
                 "{}: {} responses{responses} against {}{median}",
-                s.period.name, s.responses, c.previous.name
+                s.period.name, s.metrics.overall.responses.responses, c.previous.name
             ),
         );
     } else if s.period.name != "all" {
         line("Period", s.period.name.clone());
     }
-    line("Conversations", s.threads.to_string());
+    line("Conversations", s.metrics.threads.to_string());
     line(
         "Responses",
-        format!("{}{}", s.responses, spread(&s.response_time_s)),
+        format!(
+            "{}{}",
+            s.metrics.overall.responses.responses,
+            spread(&s.metrics.overall.responses.response_time_s)
+        ),
     );
     line(
         "First response",
         format!(
             "{} conversations{}",
-            s.first_response_time_s.count,
-            spread(&s.first_response_time_s)
+            s.metrics.first_response_time_s.count,
+            spread(&s.metrics.first_response_time_s)
         ),
     );
     line(
         "Synchronous",
         format!(
             "{} of responses within {}",
-            percent(s.response_sync_ratio),
+            percent(s.metrics.overall.responses.response_sync_ratio),
             duration(sync)
         ),
     );
     line(
         "Live sessions",
-        format!("{} of timed messages", percent(s.sync_message_share)),
+        format!(
+            "{} of timed messages",
+            percent(s.metrics.overall.messages.sync_message_share)
+        ),
     );
     line(
         "Reply rate",
         format!(
             "{} of {} turns answered, {} within 1 h",
-            percent(s.turns.reply_rate),
-            s.turns.timed_turns,
-            percent(s.turns.answered_within.get("1h").copied().flatten())
+            percent(s.metrics.turns.reply_rate),
+            s.metrics.turns.timed_turns,
+            percent(s.metrics.turns.answered_within.get("1h").copied().flatten())
         ),
     );
-    if let Some(b) = &s.business_hours {
+    if let Some(b) = &s.metrics.business_hours {
         line(
             "Business hours",
             format!(
@@ -97,16 +104,16 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             ),
         );
     }
-    if s.sync_time.total.events > 0 {
+    if s.metrics.sync_time.total.events > 0 {
         line(
             "Calls, meetings",
             format!(
                 "{} taking {:.1} h",
-                s.sync_time.total.events, s.sync_time.total.hours
+                s.metrics.sync_time.total.events, s.metrics.sync_time.total.hours
             ),
         );
     }
-    if let Some(d) = &s.direction {
+    if let Some(d) = &s.metrics.direction {
         line(
             "I answered",
             format!(
