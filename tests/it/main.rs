@@ -14,6 +14,7 @@ mod fixtures; // tests/fixtures/*.mbox state their own expected figures
 mod formats; // fixtures stating their figures: every export format, broken input
 mod hardening; // issue 14: planted links, full disks, damaged caches, failing stdout
 mod hostile; // generated hostile input: huge headers, long References, bombs
+mod layers; // no module of src/ imports from a layer above its own
 mod logs; // CSV message logs, alone and beside mail
 mod sample; // the shipped sample_data, pinned
 mod schedule; // commlens.toml, periods, people, the reports folder, the lock
