@@ -23,18 +23,18 @@ mod columns;
 #[cfg(feature = "report")]
 pub mod config;
 #[cfg(feature = "report")]
-pub mod dataset;
+mod dataset;
 mod index;
 pub mod ingest;
 #[cfg(feature = "report")]
-pub mod metrics;
+mod metrics;
 pub mod model;
 pub mod normalize;
 #[cfg(feature = "report")]
 pub mod output;
 #[cfg(feature = "report")]
-pub mod report;
-pub mod thread;
+mod report;
+mod thread;
 
 #[cfg(feature = "report")]
 mod pipeline;

@@ -14,7 +14,7 @@ pub(super) mod figures;
 mod holidays;
 
 pub use figures::{AfterHours, BusinessFigures};
-pub use holidays::{holidays_from_ics, parse_holidays};
+pub use holidays::parse_holidays;
 
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone};

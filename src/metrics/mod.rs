@@ -9,7 +9,7 @@ mod frame;
 mod responses;
 mod sessions;
 mod sync_time;
-mod tables;
+pub(crate) mod tables;
 mod turns;
 
 use crate::columns;
@@ -20,10 +20,10 @@ use responses::Class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
+pub use business_hours::{AfterHours, BusinessFigures, BusinessHours};
 pub use frame::Scope;
-pub use sync_time::{Hours, SyncTime};
-pub use tables::{SLICE_ROWS, message_table, response_table};
+pub use sync_time::SyncTime;
+pub use tables::{message_table, response_table};
 pub use turns::Turns;
 
 /// What the figures are computed with.

@@ -51,9 +51,6 @@ pub struct Turns {
     /// Kaplan–Meier median time to response, seconds (none when the curve
     /// never falls to one half).
     pub median_time_to_response_s: Option<f64>,
-    /// Waits of the answered turns, seconds, for distributions.
-    #[serde(skip)]
-    pub waits_s: Vec<f64>,
     /// The whole curve: (seconds, share still unanswered), for charts.
     #[serde(skip)]
     pub curve: Vec<(f64, f64)>,
@@ -175,7 +172,6 @@ fn summarize(mut durations: Vec<(f64, bool)>) -> Turns {
         answered_within,
         unanswered_after: HORIZONS.iter().map(|&(name, t)| (name, survival_at(t))).collect(),
         median_time_to_response_s: curve.iter().find(|p| p.1 <= 0.5).map(|p| p.0),
-        waits_s,
         curve,
         longest_wait_s,
     }
@@ -248,7 +244,11 @@ mod tests {
         // its own turn, unanswered) and 3 (unanswered).
         assert_eq!(turns.timed_turns, 3);
         assert_eq!(turns.answered, 1);
-        assert_eq!(turns.waits_s, [600.0]);
+        assert_eq!(
+            turns.curve.first().map(|p| p.0),
+            Some(600.0),
+            "answered after 600 s"
+        );
         assert_eq!(turns.answered_within["1h"], Some(1.0 / 3.0));
         assert_eq!(turns.answered_within["5m"], Some(0.0));
     }

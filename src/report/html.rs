@@ -67,7 +67,8 @@ pub fn render(s: &Summary, charts: &[(Chart, String)]) -> String {
 }
 
 fn headline(h: &mut String, s: &Summary) {
-    let r = &s.metrics.overall.responses.response_time_s;
+    let (responses, messages) = (&s.metrics.overall.responses, &s.metrics.overall.messages);
+    let r = &responses.response_time_s;
     let calls = match s.events {
         0 => String::new(),
         n => format!(" and {n} calls or meetings"),
@@ -81,7 +82,7 @@ fn headline(h: &mut String, s: &Summary) {
     let (counted, period) = match (&s.period.since, &s.period.until) {
         (None, None) => (s.messages - s.events, String::new()),
         (since, until) => (
-            s.metrics.overall.messages.messages,
+            messages.messages,
             format!(
                 " Period {}: {} to {} ({}).",
                 s.period.name,
@@ -102,7 +103,7 @@ fn headline(h: &mut String, s: &Summary) {
     );
     let cards = [
         (
-            s.metrics.overall.responses.responses.to_string(),
+            responses.responses.to_string(),
             "responses".to_string(),
             Some("responses"),
         ),
@@ -122,7 +123,7 @@ fn headline(h: &mut String, s: &Summary) {
             Some("first_response_time_p50_s"),
         ),
         (
-            percent(s.metrics.overall.responses.response_sync_ratio),
+            percent(responses.response_sync_ratio),
             format!(
                 "of responses synchronous (≤ {})",
                 duration(s.settings.sync_threshold_s)
@@ -130,7 +131,7 @@ fn headline(h: &mut String, s: &Summary) {
             Some("response_sync_ratio"),
         ),
         (
-            percent(s.metrics.overall.messages.sync_message_share),
+            percent(messages.sync_message_share),
             "of messages in live sessions".to_string(),
             Some("sync_message_share"),
         ),

@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn tables_written_in_slices_are_the_whole_tables() {
-        let n = 2 * metrics::SLICE_ROWS + 5;
+        let n = 2 * metrics::tables::SLICE_ROWS + 5;
         let messages = chat(n);
         let dir = tempfile::tempdir().unwrap();
         let written = write(&messages, dir.path());
@@ -248,7 +248,7 @@ mod tests {
         let responses_back = read("responses.parquet");
         assert_eq!(responses_back.height(), n - 1);
         let ids = responses_back.column("message_id").unwrap().str().unwrap();
-        let at = metrics::SLICE_ROWS;
+        let at = metrics::tables::SLICE_ROWS;
         assert_eq!(ids.get(at), Some(format!("m{}", at + 1).as_str()));
     }
 

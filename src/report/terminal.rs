@@ -15,6 +15,7 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
     };
     let skipped: u64 = s.skipped.values().sum();
     let sync = s.settings.sync_threshold_s;
+    let overall = &s.metrics.overall;
     let mut out = String::new();
     let mut line = |name: &str, value: String| {
         let _ = writeln!(out, "  {}{value}", label(name));
@@ -45,7 +46,7 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
             "Period",
             format!(
                 "{}: {} responses{responses} against {}{median}",
-                s.period.name, s.metrics.overall.responses.responses, c.previous.name
+                s.period.name, overall.responses.responses, c.previous.name
             ),
         );
     } else if s.period.name != "all" {
@@ -56,8 +57,8 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
         "Responses",
         format!(
             "{}{}",
-            s.metrics.overall.responses.responses,
-            spread(&s.metrics.overall.responses.response_time_s)
+            overall.responses.responses,
+            spread(&overall.responses.response_time_s)
         ),
     );
     line(
@@ -72,7 +73,7 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
         "Synchronous",
         format!(
             "{} of responses within {}",
-            percent(s.metrics.overall.responses.response_sync_ratio),
+            percent(overall.responses.response_sync_ratio),
             duration(sync)
         ),
     );
@@ -80,7 +81,7 @@ pub fn render(s: &Summary, written: &[std::path::PathBuf], color: bool) -> Strin
         "Live sessions",
         format!(
             "{} of timed messages",
-            percent(s.metrics.overall.messages.sync_message_share)
+            percent(overall.messages.sync_message_share)
         ),
     );
     line(

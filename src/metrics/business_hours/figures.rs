@@ -182,8 +182,9 @@ pub fn compute(
 
 #[cfg(test)]
 mod tests {
+    use crate::metrics::business_hours::WorkCalendar;
     use crate::metrics::business_hours::{BusinessHours, parse_holidays, parse_work_hours, parse_workdays};
-    use crate::metrics::{BusinessFigures, Scope, Settings, WorkCalendar, compute};
+    use crate::metrics::{BusinessFigures, Scope, Settings, compute};
     use crate::model::{Kind, Message};
     use chrono::DateTime;
     use chrono_tz::Tz;
