@@ -17,7 +17,9 @@
 //! - Recurring events (RRULE, RDATE, EXDATE) are expanded with the `rrule`
 //!   crate inside the window [`--since`, `--until` or now); an occurrence
 //!   moved or changed by a RECURRENCE-ID override is replaced by it. At
-//!   most [`MAX_OCCURRENCES`] are generated per event; one skipped record
+//!   most [`MAX_OCCURRENCES`] are generated per event, and
+//!   [`MAX_CALENDAR_OCCURRENCES`] per calendar, all events together (a few
+//!   KB of RRULEs can ask for billions); one skipped record
 //!   (`too_many_occurrences`) says an event was cut there.
 //! - Not meetings, each excluded as one record: all-day events
 //!   (`all_day_event`), cancelled ones (`cancelled`, STATUS:CANCELLED on
@@ -40,6 +42,12 @@ use std::collections::HashMap;
 /// The most occurrences generated for one recurring event (before the
 /// window's start too): beyond, the event is cut and one record skipped.
 pub(super) const MAX_OCCURRENCES: usize = 100_000;
+
+/// The most occurrences generated for one calendar's recurring events
+/// together: a hundred series of daily meetings over ten years fit, and
+/// a 40 KB file of two hundred every-minute events (20 million rows, some
+/// 14 GB) does not. Past it, each recurring event is cut.
+const MAX_CALENDAR_OCCURRENCES: usize = 1_000_000;
 
 pub(super) fn sniff(head: &[u8]) -> bool {
     let head = head
@@ -64,6 +72,11 @@ impl Window {
 }
 
 pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> FileRead {
+    read_within(data, source, options, MAX_CALENDAR_OCCURRENCES)
+}
+
+/// `read`, generating at most `budget` occurrences in all.
+fn read_within(data: &[u8], source: u32, options: &Options, budget: usize) -> FileRead {
     let text = String::from_utf8_lossy(data);
     let unfolded = icalendar::parser::unfold(&text);
     let window = Window {
@@ -87,6 +100,7 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
         source,
         options,
         window,
+        budget,
     };
     // Overrides of single occurrences, by UID and original start; each is
     // used by its master's expansion or stands alone.
@@ -371,6 +385,8 @@ struct Reader<'o> {
     source: u32,
     options: &'o Options,
     window: Window,
+    /// Occurrences the calendar's recurring events may still generate.
+    budget: usize,
 }
 
 impl Reader<'_> {
@@ -494,8 +510,8 @@ impl Reader<'_> {
     }
 
     /// The starts of a recurring event inside the window, and whether the
-    /// expansion was cut at [`MAX_OCCURRENCES`].
-    fn expand(&self, event: &Vevent, start: DateTime<Tz>) -> Result<(Vec<Millis>, bool), &'static str> {
+    /// expansion was cut at [`MAX_OCCURRENCES`] or at the calendar's budget.
+    fn expand(&mut self, event: &Vevent, start: DateTime<Tz>) -> Result<(Vec<Millis>, bool), &'static str> {
         let tz = rrule::Tz::Tz(start.timezone());
         let at = |t: DateTime<Tz>| t.with_timezone(&tz);
         let dtstart = at(start);
@@ -529,6 +545,7 @@ impl Reader<'_> {
             }
         }
         let mut starts = Vec::new();
+        let limit = MAX_OCCURRENCES.min(self.budget);
         let (mut generated, mut previous) = (0, None);
         for t in &set {
             let t = t.timestamp_millis();
@@ -540,7 +557,8 @@ impl Reader<'_> {
             if t >= self.window.end {
                 break;
             }
-            if generated == MAX_OCCURRENCES {
+            if generated == limit {
+                self.budget -= generated;
                 return Ok((starts, true));
             }
             generated += 1;
@@ -548,6 +566,7 @@ impl Reader<'_> {
                 starts.push(t);
             }
         }
+        self.budget -= generated;
         Ok((starts, false))
     }
 }
@@ -722,6 +741,25 @@ mod tests {
             1,
             "one other accepted"
         );
+    }
+
+    #[test]
+    fn hardening_26_a_calendar_of_many_recurring_events_is_cut_at_its_budget() {
+        // Five hourly events of 24 occurrences each, with room for 50:
+        // two expand whole, the third is cut after 2, the last two give
+        // none; each cut one is one skipped record.
+        let event = |i: usize| {
+            format!(
+                "BEGIN:VEVENT\r\nUID:e{i}\r\nDTSTART:20240101T000000Z\r\nDURATION:PT1M\r\nRRULE:FREQ=HOURLY;COUNT=24\r\nEND:VEVENT\r\n"
+            )
+        };
+        let text = ics(&(0..5).map(event).collect::<String>());
+        let got = read_within(text.as_bytes(), 0, &options(None, "2024-06-01T00:00:00Z"), 50);
+        assert_eq!(got.messages.len(), 24 + 24 + 2);
+        let cut: Vec<&str> = got.skipped.iter().map(|s| s.at.as_str()).collect();
+        assert_eq!(cut, ["VEVENT[2]", "VEVENT[3]", "VEVENT[4]"]);
+        assert!(got.skipped.iter().all(|s| s.reason == "too_many_occurrences"));
+        assert_eq!(got.read, 50 + 3, "read = kept + skipped");
     }
 
     #[test]

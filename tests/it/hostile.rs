@@ -1,8 +1,9 @@
 //! Hostile input too large to commit as a fixture, generated here: a
 //! 10 MB header line, 100 000 References per message, a giant message in
-//! a gzip stream, and a mailbox appended to while it is read. Each is
-//! read, counted and reported; none panics or takes memory or time beyond
-//! linear in its size.
+//! a gzip stream, a mailbox appended to while it is read, and a calendar
+//! whose rules ask for twenty million meetings. Each is read, counted and
+//! reported; none panics, and none takes memory or time beyond linear in
+//! its size (the calendar: beyond its bound on occurrences).
 
 use crate::util::{assert_accounting, report};
 use std::io::Write;
@@ -136,4 +137,34 @@ fn a_mailbox_appended_to_while_it_is_read() {
         (2000..=4000).contains(&read),
         "read {read}: what was there when it started, and at most all"
     );
+}
+
+#[test]
+fn a_calendar_of_two_hundred_every_minute_events() {
+    // 40 KB that would expand to 20 million meetings (14 GB): the calendar
+    // stops at 1,000,000 occurrences, ten events of 100,000 each, and
+    // every event cut is one skipped record.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//commlens//hostile//EN\r\n");
+    for i in 0..200 {
+        ics.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:e{i}@x\r\nDTSTART:20240101T000000Z\r\nDURATION:PT30S\r\n\
+             ORGANIZER:mailto:a@x\r\nATTENDEE:mailto:b@x\r\nRRULE:FREQ=MINUTELY\r\nEND:VEVENT\r\n"
+        ));
+    }
+    ics.push_str("END:VCALENDAR\r\n");
+    let run = report(&[
+        &write(&dir, "many.ics", ics.as_bytes()),
+        "-q",
+        "--format",
+        "json",
+        "--until",
+        "2026-01-01",
+    ]);
+    assert_eq!(run.code, 1, "the cut events are named: {}", run.stderr);
+    assert!(run.stderr.contains("200 message(s) skipped"), "{}", run.stderr);
+    let summary = run.summary();
+    assert_accounting(&summary);
+    assert_eq!(summary["messages"], 1_000_000);
+    assert_eq!(summary["skipped"]["too_many_occurrences"], 200);
 }
