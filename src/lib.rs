@@ -34,7 +34,7 @@ pub mod normalize;
 pub mod output;
 #[cfg(feature = "report")]
 mod report;
-mod thread;
+pub mod thread;
 
 #[cfg(feature = "report")]
 mod pipeline;

@@ -24,6 +24,7 @@ use outlook_pst::messaging::message::Message as PstMessage;
 use outlook_pst::messaging::store::{AnsiStore, Store, UnicodeStore};
 use outlook_pst::ndb::node_id::NodeId;
 use outlook_pst::{AnsiPstFile, PstReader, UnicodePstFile};
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
@@ -34,7 +35,7 @@ pub(super) const MAGIC: &[u8] = b"!BDN";
 /// "SO" in an .ost.
 const OST_CLIENT: &[u8] = b"SO";
 
-/// Folders deeper than this are not read (a damaged hierarchy may loop).
+/// Folders deeper than this are not read (the stack stays bounded).
 const MAX_DEPTH: usize = 64;
 
 /// How a folder's messages are taken, from the folder or one above it.
@@ -170,8 +171,14 @@ pub(super) fn read(reader: Box<dyn PstReader>, head: &[u8], source: u32) -> File
         .and_then(|id| store.open_folder(&id));
     match top {
         Ok(top) => {
-            let known = Known::of(&store);
-            walk(&store, &top, "", Role::Mail, &known, 0, source, &mut out);
+            let mut walk = Walk {
+                store: &store,
+                known: Known::of(&store),
+                source,
+                out: &mut out,
+                seen: HashSet::new(),
+            };
+            walk.folder(&top, "", Role::Mail, 0);
         }
         Err(e) => out.problem = Some(format!("an Outlook .pst without a readable top folder: {e}")),
     }
@@ -225,66 +232,78 @@ impl Known {
     }
 }
 
-/// Reads the messages of `folder` (at `path`, inside a folder of role
-/// `inherited`), then its subfolders.
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    store: &Rc<dyn Store>,
-    folder: &Rc<dyn Folder>,
-    path: &str,
-    inherited: Role,
-    known: &Known,
-    depth: usize,
+/// The walk of a store's folder tree.
+struct Walk<'a> {
+    store: &'a Rc<dyn Store>,
+    known: Known,
     source: u32,
-    out: &mut FileRead,
-) {
-    let properties = folder.properties();
-    let node = u32::from(properties.node_id());
-    let role = match depth {
-        0 => Role::Mail, // the top folder itself
-        _ => known.role(node, &properties.display_name().unwrap_or_default(), inherited),
-    };
-    if let Some(contents) = folder.contents_table() {
-        for (i, row) in contents.rows_matrix().enumerate() {
-            let at = || format!("{path}[{i}]");
-            let read = catch_unwind(AssertUnwindSafe(|| {
+    out: &'a mut FileRead,
+    /// The folders read, by node: a damaged hierarchy that lists a folder
+    /// twice, or inside itself, has it read once, its messages counted once.
+    seen: HashSet<u32>,
+}
+
+impl Walk<'_> {
+    /// Reads the messages of `folder` (at `path`, inside a folder of role
+    /// `inherited`), then its subfolders.
+    fn folder(&mut self, folder: &Rc<dyn Folder>, path: &str, inherited: Role, depth: usize) {
+        let (store, source) = (self.store, self.source);
+        let properties = folder.properties();
+        let node = u32::from(properties.node_id());
+        if !self.seen.insert(node) {
+            return;
+        }
+        let role = match depth {
+            0 => Role::Mail, // the top folder itself
+            _ => self
+                .known
+                .role(node, &properties.display_name().unwrap_or_default(), inherited),
+        };
+        if let Some(contents) = folder.contents_table() {
+            for (i, row) in contents.rows_matrix().enumerate() {
+                let at = || format!("{path}[{i}]");
+                let read = catch_unwind(AssertUnwindSafe(|| {
+                    let id = store
+                        .properties()
+                        .make_entry_id(NodeId::from(u32::from(row.id())))?;
+                    store.open_message(&id, Some(prop::READ))
+                }));
+                match read {
+                    Ok(Ok(message)) => {
+                        self.out
+                            .add(self::message(props(&*message), role, source), source, at)
+                    }
+                    Ok(Err(e)) => self.out.add(Parsed::Skipped("unreadable_message"), source, || {
+                        format!("{} ({e})", at())
+                    }),
+                    Err(_) => self.out.add(Parsed::Skipped("unreadable_message"), source, at),
+                }
+            }
+        }
+        let Some(hierarchy) = folder.hierarchy_table() else {
+            return;
+        };
+        for (i, row) in hierarchy.rows_matrix().enumerate() {
+            let opened = catch_unwind(AssertUnwindSafe(|| {
                 let id = store
                     .properties()
                     .make_entry_id(NodeId::from(u32::from(row.id())))?;
-                store.open_message(&id, Some(prop::READ))
+                store.open_folder(&id)
             }));
-            match read {
-                Ok(Ok(message)) => out.add(self::message(props(&*message), role, source), source, at),
-                Ok(Err(e)) => out.add(Parsed::Skipped("unreadable_message"), source, || {
-                    format!("{} ({e})", at())
-                }),
-                Err(_) => out.add(Parsed::Skipped("unreadable_message"), source, at),
-            }
+            let sub = match opened {
+                Ok(Ok(sub)) if depth < MAX_DEPTH => sub,
+                _ => {
+                    // Its messages cannot be counted: the folder is, once.
+                    self.out.add(Parsed::Skipped("unreadable_folder"), source, || {
+                        format!("{}[folder {i}]", within(path))
+                    });
+                    continue;
+                }
+            };
+            let name = sub.properties().display_name().unwrap_or_default();
+            let sub_path = format!("{}{name}", within(path));
+            self.folder(&sub, &sub_path, role, depth + 1);
         }
-    }
-    let Some(hierarchy) = folder.hierarchy_table() else {
-        return;
-    };
-    for (i, row) in hierarchy.rows_matrix().enumerate() {
-        let opened = catch_unwind(AssertUnwindSafe(|| {
-            let id = store
-                .properties()
-                .make_entry_id(NodeId::from(u32::from(row.id())))?;
-            store.open_folder(&id)
-        }));
-        let sub = match opened {
-            Ok(Ok(sub)) if depth < MAX_DEPTH => sub,
-            _ => {
-                // Its messages cannot be counted: the folder is, once.
-                out.add(Parsed::Skipped("unreadable_folder"), source, || {
-                    format!("{}[folder {i}]", within(path))
-                });
-                continue;
-            }
-        };
-        let name = sub.properties().display_name().unwrap_or_default();
-        let sub_path = format!("{}{name}", within(path));
-        walk(store, &sub, &sub_path, role, known, depth + 1, source, out);
     }
 }
 
