@@ -8,6 +8,7 @@ use crate::metrics::Metrics;
 use anyhow::{Context, Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use resvg::{tiny_skia, usvg};
 use std::error::Error;
 use std::sync::{Arc, Once, OnceLock};
@@ -92,11 +93,14 @@ impl Chart {
         let root = root.titled(self.title(), (FONT, 26).into_font().color(&INK))?;
         if self.is_empty() {
             let faded = INK.mix(0.7);
-            let style = TextStyle::from((FONT, 20).into_font()).color(&faded);
+            let style = TextStyle::from((FONT, 20).into_font())
+                .color(&faded)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let (width, height) = root.dim_in_pixel();
             root.draw_text(
                 "No data for this chart",
                 &style,
-                (SIZE.0 as i32 / 2 - 110, SIZE.1 as i32 / 2 - 30),
+                (width as i32 / 2, height as i32 / 2),
             )?;
             return Ok(());
         }
@@ -321,7 +325,7 @@ where
         .x_desc("Response time (logarithmic)")
         .y_desc("Responses")
         .x_label_formatter(&|v| duration(*v))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&count)
         .label_style(axis_font())
         .axis_desc_style(axis_font())
         .draw()?;
@@ -419,6 +423,16 @@ where
     legend(&mut chart)
 }
 
+/// A tick of a count axis: whole numbers only (with a few responses the
+/// ticks fall at halves, which would read "0 0 1 1").
+fn count(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
+
 fn sync_by_week<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, weeks: &[(String, u64, u64)]) -> Drawn
 where
     DB::ErrorType: 'static,
@@ -448,7 +462,7 @@ where
         .x_label_formatter(&label)
         .x_desc("ISO week")
         .y_desc("Responses")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&count)
         .label_style(axis_font())
         .axis_desc_style(axis_font())
         .draw()?;
@@ -629,6 +643,26 @@ mod tests {
         assert_eq!(bins[0].0, 1.0);
         assert!(bins.last().unwrap().1 > 3600.0);
         assert_eq!(bins[0].2, 2, "0 s and 1 s share the first bin");
+    }
+
+    #[test]
+    fn a_few_responses_get_whole_numbered_ticks_each_once() {
+        let chart = Chart::SyncByWeek {
+            weeks: vec![("2024-W01".into(), 2, 1)],
+        };
+        let svg = svg(&chart).unwrap();
+        // The left axis's labels: right-aligned texts that are not shares
+        // (the right axis's); half ticks are left unlabelled.
+        let ticks: Vec<&str> = svg
+            .split("text-anchor=\"end\"")
+            .skip(1)
+            .filter_map(|t| {
+                t.split_once(">\n")
+                    .map(|(_, rest)| rest.lines().next().unwrap_or(""))
+            })
+            .filter(|label| !label.is_empty() && !label.ends_with('%'))
+            .collect();
+        assert_eq!(ticks, ["0", "1", "2", "3", "4"]);
     }
 
     /// Issue #17: the PNG's text is drawn in the embedded font, found
