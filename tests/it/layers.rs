@@ -7,8 +7,8 @@ use std::path::Path;
 
 /// Bottom to top: a module may name those before it, never one after.
 const LAYERS: &[&str] = &[
-    "model",
     "index",
+    "model",
     "columns",
     "output",
     "progress",
