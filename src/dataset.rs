@@ -485,19 +485,23 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
     each_text(frame, "channel", &mut messages, |m, s| {
         m.channel = owned(s).into()
     })?;
-    each_text(frame, "sender", &mut messages, |m, s| m.sender = owned(s))?;
-    each_text(frame, "subject", &mut messages, |m, s| m.subject = owned(s))?;
+    each_text(frame, "sender", &mut messages, |m, s| {
+        m.sender = s.unwrap_or_default().into()
+    })?;
+    each_text(frame, "subject", &mut messages, |m, s| {
+        m.subject = s.unwrap_or_default().into()
+    })?;
     each_text(frame, "subject_key", &mut messages, |m, s| {
-        m.subject_key = owned(s)
+        m.subject_key = s.unwrap_or_default().into()
     })?;
     each_text(frame, "conversation", &mut messages, |m, s| {
-        m.conversation = s.map(str::to_string)
+        m.conversation = s.map(Into::into)
     })?;
     each_text(frame, "message_id", &mut messages, |m, s| {
-        m.message_id = s.map(str::to_string)
+        m.message_id = s.map(Into::into)
     })?;
     each_text(frame, "parent_id", &mut messages, |m, s| {
-        m.parent_id = s.map(str::to_string)
+        m.parent_id = s.map(Into::into)
     })?;
     each_list(frame, "references", &mut messages, |m, items| {
         m.references = items.iter().flatten().filter(|id| !id.is_empty()).collect();
@@ -678,9 +682,9 @@ mod tests {
         full.labels = ["Inbox", ""].iter().collect();
         full.bytes = 123_456;
         let mut empty_strings = Message::new(0, Kind::Log, "chat");
-        empty_strings.conversation = Some(String::new());
-        empty_strings.message_id = Some(String::new());
-        empty_strings.parent_id = Some(String::new());
+        empty_strings.conversation = Some("".into());
+        empty_strings.message_id = Some("".into());
+        empty_strings.parent_id = Some("".into());
         empty_strings.date_source = DateSource::FromLine;
         let mut event = Message::new(1, Kind::Event, "call");
         event.timestamp = Some(0);

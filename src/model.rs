@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -44,8 +46,9 @@ pub enum DateSource {
     None,
 }
 
-/// One message, normalized. Strings are owned: a message outlives the
-/// buffer it was parsed from.
+/// One message, normalized. Strings are owned, a message outlives the
+/// buffer it was parsed from, and shared: the rows of one block that hold
+/// the same sender, subject or id hold one string (see `Interner`).
 #[derive(Debug, Clone)]
 pub struct Message {
     /// Index into the list of input files.
@@ -54,10 +57,10 @@ pub struct Message {
     /// `email`, `chat`, `sms`, ...
     pub channel: Cow<'static, str>,
     /// The conversation the export names: a chat room, or Gmail's X-GM-THRID.
-    pub conversation: Option<String>,
-    pub message_id: Option<String>,
+    pub conversation: Option<Arc<str>>,
+    pub message_id: Option<Arc<str>>,
     /// The id of the message this one explicitly answers.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<Arc<str>>,
     /// Every msg-id of `References` (email): they link threads.
     pub references: StrList,
     /// Whether In-Reply-To or References named any msg-id at all (even
@@ -65,12 +68,12 @@ pub struct Message {
     pub has_link_ids: bool,
     pub timestamp: Option<Millis>,
     pub date_source: DateSource,
-    pub sender: String,
+    pub sender: Text,
     pub recipients: StrList,
-    pub subject: String,
+    pub subject: Text,
     /// Mail: the subject normalized for joining threads (METRICS.md 2);
     /// empty when nothing is left after stripping prefixes and tags.
-    pub subject_key: String,
+    pub subject_key: Text,
     pub automated: bool,
     pub labels: StrList,
     pub bytes: u64,
@@ -106,15 +109,96 @@ impl Message {
             has_link_ids: false,
             timestamp: None,
             date_source: DateSource::None,
-            sender: String::new(),
+            sender: Text::default(),
             recipients: StrList::default(),
-            subject: String::new(),
-            subject_key: String::new(),
+            subject: Text::default(),
+            subject_key: Text::default(),
             automated: false,
             labels: StrList::default(),
             bytes: 0,
             duration: None,
         }
+    }
+}
+
+/// A string of the message table, empty without an allocation, and
+/// shared by the rows that an `Interner` gave an equal one.
+#[derive(Clone, Default)]
+pub struct Text(Option<Arc<str>>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(text: Arc<str>) -> Text {
+        Text((!text.is_empty()).then_some(text))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text((!text.is_empty()).then(|| text.into()))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        text.as_str().into()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -125,7 +209,7 @@ impl Message {
 /// them); a NUL inside an item, which no id, address or label means, is
 /// read as U+FFFD so that an item stays one item.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StrList(String);
+pub struct StrList(Text);
 
 impl StrList {
     const END: char = '\0';
@@ -143,11 +227,26 @@ impl StrList {
     }
 
     pub fn push(&mut self, item: &str) {
+        let mut items = self.0.to_string();
+        Self::add(&mut items, item);
+        self.0 = items.into();
+    }
+
+    /// Adds `item` to the items in `items`.
+    fn add(items: &mut String, item: &str) {
         match memchr::memchr(0, item.as_bytes()) {
-            None => self.0.push_str(item),
-            Some(_) => self.0.push_str(&item.replace(Self::END, "\u{FFFD}")),
+            None => items.push_str(item),
+            Some(_) => items.push_str(&item.replace(Self::END, "\u{FFFD}")),
         }
-        self.0.push(Self::END);
+        items.push(Self::END);
+    }
+
+    /// The items, written into `buffer` (cleared first).
+    fn gather<S: AsRef<str>>(items: impl IntoIterator<Item = S>, buffer: &mut String) {
+        buffer.clear();
+        for item in items {
+            Self::add(buffer, item.as_ref());
+        }
     }
 
     pub fn contains(&self, item: &str) -> bool {
@@ -168,25 +267,61 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
     /// each doubling, and hold up to twice its length.
     fn from_iter<I: IntoIterator<Item = S>>(items: I) -> StrList {
         thread_local! {
-            static GATHERED: std::cell::RefCell<StrList> = const { std::cell::RefCell::new(StrList(String::new())) };
+            static GATHERED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         let mut items = items.into_iter();
         let gathered = GATHERED.try_with(|gathered| {
             // Taken by an outer collect whose items collect a list too.
             let mut gathered = gathered.try_borrow_mut().ok()?;
-            gathered.0.clear();
-            for item in items.by_ref() {
-                gathered.push(item.as_ref());
-            }
-            Some(StrList(gathered.0.as_str().into()))
+            StrList::gather(items.by_ref(), &mut gathered);
+            Some(StrList(gathered.as_str().into()))
         });
         gathered.ok().flatten().unwrap_or_else(|| {
-            let mut list = StrList::default();
-            for item in items {
-                list.push(item.as_ref());
-            }
-            list
+            let mut list = String::new();
+            StrList::gather(items, &mut list);
+            StrList(list.into())
         })
+    }
+}
+
+/// Gives equal strings one allocation. On header-dense mail most of a
+/// row's strings repeat those of rows nearby: its sender, recipients,
+/// labels, subject and thread id, and its parent's id, which is the
+/// message id of an earlier row. An interner serves one block of rows on
+/// one thread, so it takes no lock; a string that blocks share is one
+/// copy per block.
+#[derive(Default)]
+pub struct Interner {
+    strings: hashbrown::HashTable<Arc<str>>,
+    /// Where a list is gathered before it is looked up.
+    list: String,
+}
+
+impl Interner {
+    /// The shared copy of `text`.
+    pub fn shared(&mut self, text: &str) -> Arc<str> {
+        let hash = |t: &str| crate::index::HASHER.hash_one(t);
+        self.strings
+            .entry(hash(text), |t| **t == *text, |t| hash(t))
+            .or_insert_with(|| text.into())
+            .get()
+            .clone()
+    }
+
+    pub fn text(&mut self, text: &str) -> Text {
+        match text.is_empty() {
+            true => Text::default(),
+            false => self.shared(text).into(),
+        }
+    }
+
+    /// The shared copy of the list of `items`.
+    pub fn list<S: AsRef<str>>(&mut self, items: impl IntoIterator<Item = S>) -> StrList {
+        let mut list = std::mem::take(&mut self.list);
+        StrList::gather(items, &mut list);
+        let shared = self.text(&list);
+        self.list = list;
+        StrList(shared)
     }
 }
 
@@ -221,6 +356,30 @@ mod tests {
             (one_empty.is_empty(), one_empty.join(";")),
             (false, String::new())
         );
+    }
+
+    #[test]
+    fn an_interner_gives_equal_strings_one_allocation() {
+        let mut strings = Interner::default();
+        let (a, b) = (strings.shared("ann@x"), strings.shared(&String::from("ann@x")));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &strings.shared("bo@x")));
+        let (x, y) = (strings.list(["Inbox", "Sent"]), strings.list(["Inbox", "Sent"]));
+        assert_eq!(x, ["Inbox", "Sent"]);
+        assert!(matches!((&x.0.0, &y.0.0), (Some(x), Some(y)) if Arc::ptr_eq(x, y)));
+        assert_eq!(strings.list([""; 0]), StrList::default());
+        assert_eq!(strings.list([""]), [""], "one empty item is not an empty list");
+    }
+
+    #[test]
+    fn an_empty_text_holds_no_string_and_texts_compare_as_strings() {
+        assert!(Text::from("").0.is_none() && Text::from(String::new()).0.is_none());
+        assert!(Interner::default().text("").0.is_none());
+        let text = Text::from("Re: plan");
+        assert_eq!(text, "Re: plan");
+        assert_eq!(text, Text::from(Arc::<str>::from("Re: plan")));
+        assert_eq!(Text::default(), "");
+        assert_eq!(format!("{text} {text:?}"), "Re: plan \"Re: plan\"");
     }
 
     #[test]

@@ -531,9 +531,9 @@ impl Reader<'_> {
         let sender = event.organizer.clone().unwrap_or_default();
         let mut m = Message::new(self.source, Kind::Event, "meeting");
         m.message_id = Some(match (&event.uid, original) {
-            (Some(uid), Some(original)) => format!("{uid}/{}", utc_stamp(original)),
-            (Some(uid), None) => uid.clone(),
-            (None, _) => self.ids.id(&conversation, Some(t), &sender, ""),
+            (Some(uid), Some(original)) => format!("{uid}/{}", utc_stamp(original)).into(),
+            (Some(uid), None) => uid.as_str().into(),
+            (None, _) => self.ids.id(&conversation, Some(t), &sender, "").into(),
         });
         m.recipients = event
             .attendees
@@ -541,9 +541,9 @@ impl Reader<'_> {
             .map(|(a, _)| a.clone())
             .filter(|a| *a != sender)
             .collect();
-        m.conversation = Some(conversation);
+        m.conversation = Some(conversation.into());
         (m.timestamp, m.date_source) = (Some(t), DateSource::Date);
-        m.sender = sender;
+        m.sender = sender.into();
         m.duration = Some(duration);
         Parsed::Kept(m)
     }

@@ -140,12 +140,12 @@ fn row<'a>(field: impl Fn(Column) -> Option<&'a str>, ids: &mut SyntheticIds, so
     };
     let mut m = Message::new(source, Kind::Event, channel);
     m.message_id = Some(match field(Column::Id) {
-        Some(id) => id.to_string(),
-        None => ids.id(&conversation, Some(timestamp), &sender, ""),
+        Some(id) => id.into(),
+        None => ids.id(&conversation, Some(timestamp), &sender, "").into(),
     });
-    m.conversation = Some(conversation);
+    m.conversation = Some(conversation.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = people.iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)

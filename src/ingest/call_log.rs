@@ -91,10 +91,10 @@ fn call(e: &BytesStart<'_>, ids: &mut SyntheticIds, source: u32) -> Parsed {
         Direction::Outgoing => (OWNER.to_string(), party.clone()),
     };
     let mut m = Message::new(source, Kind::Event, "call");
-    m.message_id = Some(ids.id(&party, Some(timestamp), &sender, ""));
-    m.conversation = Some(party);
+    m.message_id = Some(ids.id(&party, Some(timestamp), &sender, "").into());
+    m.conversation = Some(party.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = [recipient].iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)

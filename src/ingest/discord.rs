@@ -164,11 +164,11 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
     );
     if direct {
         // A DM's people are those who wrote in it.
-        let people: HashSet<String> = out.messages.iter().map(|m| m.sender.clone()).collect();
+        let people: HashSet<String> = out.messages.iter().map(|m| m.sender.to_string()).collect();
         let mut people: Vec<String> = people.into_iter().collect();
         people.sort();
         for m in &mut out.messages {
-            m.recipients = people.iter().filter(|p| **p != m.sender).cloned().collect();
+            m.recipients = people.iter().filter(|p| **p != *m.sender).collect();
         }
     }
     out
@@ -202,18 +202,20 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
     let author = msg.author;
     let name = author.name.filter(|n| !n.is_empty());
     m.sender = match (name, author.discriminator.as_deref()) {
-        (Some(name), Some(d)) if !d.is_empty() && d.bytes().any(|b| b != b'0') => format!("{name}#{d}"),
-        (Some(name), _) => name,
-        (None, _) => author.id.unwrap_or_default(),
+        (Some(name), Some(d)) if !d.is_empty() && d.bytes().any(|b| b != b'0') => {
+            format!("{name}#{d}").into()
+        }
+        (Some(name), _) => name.into(),
+        (None, _) => author.id.unwrap_or_default().into(),
     };
     m.automated = author.is_bot;
     m.parent_id = msg.reference.filter(|_| !call).and_then(|r| {
         let reply = r.kind.as_deref().is_none_or(|k| k == "Default");
         let here = r.channel_id.is_none() || r.channel_id.as_deref() == channel_id;
-        r.message_id.filter(|_| reply && here)
+        r.message_id.filter(|_| reply && here).map(Into::into)
     });
-    m.conversation = Some(conversation.to_string());
-    m.message_id = Some(msg.id);
+    m.conversation = Some(conversation.into());
+    m.message_id = Some(msg.id.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     // A call's content is the client's notice ("Started a call").
     m.bytes = msg.content.filter(|_| !call).map_or(0, |c| c.len() as u64);

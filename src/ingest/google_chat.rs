@@ -342,18 +342,18 @@ fn message(msg: Msg, room: &Conversation, me: &[String], topics: &mut Topics, so
     };
     let creator = msg.creator.unwrap_or_default();
     let mut m = Message::new(source, Kind::Log, "chat");
-    m.sender = creator.identity().unwrap_or_default();
+    m.sender = creator.identity().unwrap_or_default().into();
     m.automated = creator
         .user_type
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("bot"));
-    m.recipients = room.members.iter().filter(|p| **p != m.sender).cloned().collect();
-    if me.contains(&m.sender) {
+    m.recipients = room.members.iter().filter(|p| **p != *m.sender).collect();
+    if me.iter().any(|me| *me == *m.sender) {
         m.labels = ["Sent"].iter().collect();
     }
-    m.conversation = Some(room.name.clone());
-    m.message_id = id;
-    m.parent_id = root;
+    m.conversation = Some(room.name.as_str().into());
+    m.message_id = id.map(Into::into);
+    m.parent_id = root.map(Into::into);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.bytes = msg.text;
     Parsed::Kept(m)

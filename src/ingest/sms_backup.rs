@@ -312,10 +312,10 @@ fn message(
     source: u32,
 ) -> Message {
     let mut m = Message::new(source, Kind::Log, "sms");
-    m.message_id = Some(ids.id(&conversation, Some(timestamp), &sender, body));
-    m.conversation = Some(conversation);
+    m.message_id = Some(ids.id(&conversation, Some(timestamp), &sender, body).into());
+    m.conversation = Some(conversation.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = recipients.iter().collect();
     m.bytes = body.len() as u64;
     m

@@ -406,11 +406,11 @@ fn read_chat(
     }
     if kind == "personal_chat" || kind == "bot_chat" {
         let rows = &mut out.messages[first..];
-        let mut people: Vec<String> = rows.iter().map(|m| m.sender.clone()).collect();
+        let mut people: Vec<String> = rows.iter().map(|m| m.sender.to_string()).collect();
         people.sort();
         people.dedup();
         for m in rows {
-            m.recipients = people.iter().filter(|p| **p != m.sender).cloned().collect();
+            m.recipients = people.iter().filter(|p| **p != *m.sender).collect();
         }
     }
 }
@@ -452,16 +452,17 @@ fn message(
         }
         (m.kind, m.channel) = (Kind::Event, "call".into());
     }
-    m.sender = sender;
+    m.sender = sender.into();
     m.automated = bot.is_some() && bot == from_id.as_deref();
-    m.conversation = Some(conversation.to_string());
-    m.message_id = msg.id.as_ref().and_then(id_text);
+    m.conversation = Some(conversation.into());
+    m.message_id = msg.id.as_ref().and_then(id_text).map(Into::into);
     m.parent_id = match (call, msg.reply_to_peer_id) {
         (false, None) => msg
             .reply_to_message_id
             .as_ref()
             .and_then(id_text)
-            .filter(|p| !notices.contains(p)),
+            .filter(|p| !notices.contains(p))
+            .map(Into::into),
         _ => None,
     };
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);

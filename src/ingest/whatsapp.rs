@@ -674,11 +674,11 @@ fn parse_record(
     text.truncate(text.trim_end_matches(['\n', '\r']).len());
     let sender = clean_sender(sender);
     let mut m = Message::new(source, Kind::Log, "chat");
-    m.message_id = Some(ids.id(conversation, Some(timestamp), &sender, &text));
-    m.conversation = Some(conversation.to_string());
+    m.message_id = Some(ids.id(conversation, Some(timestamp), &sender, &text).into());
+    m.conversation = Some(conversation.into());
     m.timestamp = Some(timestamp);
     m.date_source = DateSource::Date;
-    m.sender = sender;
+    m.sender = sender.into();
     m.bytes = record.bytes as u64;
     Parsed::Kept(m)
 }

@@ -79,7 +79,7 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
             "from_me".into(),
             messages
                 .iter()
-                .map(|m| scope.me.contains(&m.sender))
+                .map(|m| scope.me.iter().any(|me| *me == *m.sender))
                 .collect::<Vec<_>>(),
         ),
         Column::new(

@@ -439,8 +439,8 @@ mod tests {
             .iter()
             .map(|&(conversation, sender, at, automated)| {
                 let mut m = Message::new(0, Kind::Log, "chat");
-                m.conversation = Some(conversation.to_string());
-                m.sender = sender.to_string();
+                m.conversation = Some(conversation.into());
+                m.sender = sender.into();
                 m.timestamp = at.map(|s| 1_700_000_000_000 + s * 1000);
                 m.automated = automated;
                 m

@@ -82,7 +82,7 @@ mod tests {
                 .timestamp_millis(),
         );
         m.duration = Some(minutes * 60_000);
-        m.sender = people[0].to_string();
+        m.sender = people[0].into();
         m.recipients = people[1..].iter().collect();
         m
     }

@@ -211,8 +211,14 @@ fn message_table(
                 .map(|&c| threads.names[c as usize].clone())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("message_id".into(), optional(&|m| m.message_id.clone())),
-        Column::new("parent_id".into(), optional(&|m| m.parent_id.clone())),
+        Column::new(
+            "message_id".into(),
+            optional(&|m| m.message_id.as_deref().map(str::to_string)),
+        ),
+        Column::new(
+            "parent_id".into(),
+            optional(&|m| m.parent_id.as_deref().map(str::to_string)),
+        ),
         Column::new(
             "link".into(),
             link.iter()
@@ -229,9 +235,9 @@ fn message_table(
             "timestamp_ms".into(),
             messages.iter().map(|m| m.timestamp).collect::<Vec<_>>(),
         ),
-        Column::new("sender".into(), strings(&|m| m.sender.clone())),
+        Column::new("sender".into(), strings(&|m| m.sender.to_string())),
         Column::new("recipients".into(), strings(&|m| m.recipients.join(";"))),
-        Column::new("subject".into(), strings(&|m| m.subject.clone())),
+        Column::new("subject".into(), strings(&|m| m.subject.to_string())),
         Column::new(
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
@@ -322,7 +328,7 @@ mod tests {
             .map(|i| {
                 let mut m = Message::new(0, Kind::Log, "chat");
                 m.conversation = Some("c".into());
-                m.message_id = Some(format!("m{i}"));
+                m.message_id = Some(format!("m{i}").into());
                 m.sender = ["ann", "bob"][i % 2].into();
                 m.timestamp = Some(i as i64 * 60_000);
                 m

@@ -176,8 +176,8 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
             Some(earlier) if earlier < i => conversation[earlier],
             _ => {
                 names.push(match (&m.conversation, &m.message_id) {
-                    (Some(name), _) => name.clone(),
-                    (None, Some(id)) => id.clone(),
+                    (Some(name), _) => name.to_string(),
+                    (None, Some(id)) => id.to_string(),
                     (None, None) => format!("#{}", names.len() + 1),
                 });
                 (names.len() - 1) as u32
@@ -259,21 +259,21 @@ mod tests {
 
     fn mail(id: &str, parent: Option<&str>, refs: &[&str], subject: &str, t: Option<Millis>) -> Message {
         let mut m = Message::new(0, Kind::Email, "email");
-        m.message_id = (!id.is_empty()).then(|| id.to_string());
-        m.parent_id = parent.map(str::to_string);
+        m.message_id = (!id.is_empty()).then(|| id.into());
+        m.parent_id = parent.map(Into::into);
         m.references = refs.iter().collect();
         m.has_link_ids = parent.is_some() || !refs.is_empty();
-        m.subject = subject.to_string();
-        m.subject_key = crate::normalize::subject::normalize(subject);
+        m.subject = subject.into();
+        m.subject_key = crate::normalize::subject::normalize(subject).into();
         m.timestamp = t;
         m
     }
 
     fn chat(conv: &str, id: &str, parent: &str, t: Option<Millis>) -> Message {
         let mut m = Message::new(0, Kind::Log, "chat");
-        m.conversation = Some(conv.to_string());
-        m.message_id = (!id.is_empty()).then(|| id.to_string());
-        m.parent_id = (!parent.is_empty()).then(|| parent.to_string());
+        m.conversation = Some(conv.into());
+        m.message_id = (!id.is_empty()).then(|| id.into());
+        m.parent_id = (!parent.is_empty()).then(|| parent.into());
         m.timestamp = t;
         m
     }
