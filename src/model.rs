@@ -62,7 +62,7 @@ pub struct Message {
     /// The id of the message this one explicitly answers.
     pub parent_id: Option<Arc<str>>,
     /// Every msg-id of `References` (email): they link threads.
-    pub references: StrList,
+    pub references: Ids,
     /// Whether In-Reply-To or References named any msg-id at all (even
     /// the message's own): such a message is never joined by subject.
     pub has_link_ids: bool,
@@ -105,7 +105,7 @@ impl Message {
             conversation: None,
             message_id: None,
             parent_id: None,
-            references: StrList::default(),
+            references: Ids::default(),
             has_link_ids: false,
             timestamp: None,
             date_source: DateSource::None,
@@ -284,6 +284,45 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
     }
 }
 
+/// The msg-ids of a message's `References`, each shared: most are the
+/// ids of the messages above it in its thread, which rows nearby hold.
+/// A NUL inside an id reads as U+FFFD, as in a `StrList`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids(Box<[Arc<str>]>);
+
+impl Ids {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> {
+        self.0.iter().map(|id| &**id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn last(&self) -> Option<&str> {
+        self.iter().next_back()
+    }
+
+    fn clean(id: &str) -> Cow<'_, str> {
+        match memchr::memchr(0, id.as_bytes()) {
+            None => Cow::Borrowed(id),
+            Some(_) => Cow::Owned(id.replace(StrList::END, "\u{FFFD}")),
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Ids {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Ids {
+        Ids(ids.into_iter().map(|id| Ids::clean(id.as_ref()).into()).collect())
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for Ids {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
 /// Gives equal strings one allocation. On header-dense mail most of a
 /// row's strings repeat those of rows nearby: its sender, recipients,
 /// labels, subject and thread id, and its parent's id, which is the
@@ -313,6 +352,14 @@ impl Interner {
             true => Text::default(),
             false => self.shared(text).into(),
         }
+    }
+
+    /// The shared copies of `ids`.
+    pub fn ids<S: AsRef<str>>(&mut self, ids: impl IntoIterator<Item = S>) -> Ids {
+        Ids(ids
+            .into_iter()
+            .map(|id| self.shared(&Ids::clean(id.as_ref())))
+            .collect())
     }
 
     /// The shared copy of the list of `items`.
@@ -368,6 +415,11 @@ mod tests {
         assert_eq!(x, ["Inbox", "Sent"]);
         assert!(matches!((&x.0.0, &y.0.0), (Some(x), Some(y)) if Arc::ptr_eq(x, y)));
         assert_eq!(strings.list([""; 0]), StrList::default());
+        let (id, ids) = (strings.shared("p@x"), strings.ids(["r@x", "p@x", "a\0b"]));
+        assert_eq!(ids, ["r@x", "p@x", "a\u{FFFD}b"]);
+        assert!(Arc::ptr_eq(&id, &ids.0[1]));
+        assert_eq!(ids, ["r@x", "p@x", "a\0b"].iter().collect::<Ids>());
+        assert_eq!((ids.last(), Ids::default().last()), (Some("a\u{FFFD}b"), None));
         assert_eq!(strings.list([""]), [""], "one empty item is not an empty list");
     }
 

@@ -261,7 +261,10 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64, strings: &mu
         .and_then(|raw| msg_ids(raw).next())
         .map(|id| strings.shared(&id));
     let in_reply_to = w.in_reply_to.and_then(|raw| msg_ids(raw).next());
-    m.references = w.references.map(|raw| msg_ids(raw).collect()).unwrap_or_default();
+    m.references = w
+        .references
+        .map(|raw| strings.ids(msg_ids(raw)))
+        .unwrap_or_default();
     m.has_link_ids = in_reply_to.is_some() || !m.references.is_empty();
     m.parent_id = in_reply_to
         .or_else(|| m.references.last().map(Cow::Borrowed))
