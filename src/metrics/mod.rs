@@ -280,7 +280,7 @@ fn by_thread(
 ) -> PolarsResult<ByThread> {
     let firsts = first_response::times(messages, threads, scope, pair_class);
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
-    let mut first_by_channel: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut first_by_channel: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (channel, s) in firsts {
         first_by_channel.entry(channel).or_default().push(s);
     }
@@ -292,7 +292,7 @@ fn by_thread(
         first_response_time_s: distribution(&first_values)?,
         first_response_by_channel: first_by_channel
             .iter()
-            .map(|(c, v)| Ok((c.clone(), distribution(v)?)))
+            .map(|(c, v)| Ok((c.to_string(), distribution(v)?)))
             .collect::<PolarsResult<_>>()?,
         turns,
         turns_by_channel,
@@ -356,7 +356,7 @@ fn turns_of(
         counted: &counted,
     };
     let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
-    (turns::compute(&input), turns::by_group(&input, &channels))
+    turns::compute(&input, &channels)
 }
 
 fn merge_groups(
