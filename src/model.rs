@@ -1,10 +1,10 @@
 //! The record types that every stage passes to the next: one normalized
 //! message table (METRICS.md section 1), whatever the input format was.
 
+use arcstr::ArcStr;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -57,10 +57,10 @@ pub struct Message {
     /// `email`, `chat`, `sms`, ...
     pub channel: Cow<'static, str>,
     /// The conversation the export names: a chat room, or Gmail's X-GM-THRID.
-    pub conversation: Option<Arc<str>>,
-    pub message_id: Option<Arc<str>>,
+    pub conversation: Option<Text>,
+    pub message_id: Option<Text>,
     /// The id of the message this one explicitly answers.
-    pub parent_id: Option<Arc<str>>,
+    pub parent_id: Option<Text>,
     /// Every msg-id of `References` (email): they link threads.
     pub references: Ids,
     /// Whether In-Reply-To or References named any msg-id at all (even
@@ -121,14 +121,15 @@ impl Message {
     }
 }
 
-/// A string of the message table, empty without an allocation, and
-/// shared by the rows that an `Interner` gave an equal one.
-#[derive(Clone, Default)]
-pub struct Text(Option<Arc<str>>);
+/// A string of the message table, shared by the rows that an `Interner`
+/// gave an equal one: a thin pointer to a refcount, the length and the
+/// text; empty without an allocation.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text(ArcStr);
 
 impl Text {
     pub fn as_str(&self) -> &str {
-        self.0.as_deref().unwrap_or_default()
+        &self.0
     }
 }
 
@@ -146,31 +147,17 @@ impl AsRef<str> for Text {
     }
 }
 
-impl From<Arc<str>> for Text {
-    fn from(text: Arc<str>) -> Text {
-        Text((!text.is_empty()).then_some(text))
-    }
-}
-
 impl From<&str> for Text {
     fn from(text: &str) -> Text {
-        Text((!text.is_empty()).then(|| text.into()))
+        Text(text.into())
     }
 }
 
 impl From<String> for Text {
     fn from(text: String) -> Text {
-        text.as_str().into()
+        Text(text.into())
     }
 }
-
-impl PartialEq for Text {
-    fn eq(&self, other: &Text) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for Text {}
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
@@ -181,12 +168,6 @@ impl PartialEq<str> for Text {
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
-    }
-}
-
-impl std::hash::Hash for Text {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
     }
 }
 
@@ -288,7 +269,7 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
 /// ids of the messages above it in its thread, which rows nearby hold.
 /// A NUL inside an id reads as U+FFFD, as in a `StrList`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ids(Box<[Arc<str>]>);
+pub struct Ids(Box<[Text]>);
 
 impl Ids {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> {
@@ -313,7 +294,10 @@ impl Ids {
 
 impl<S: AsRef<str>> FromIterator<S> for Ids {
     fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Ids {
-        Ids(ids.into_iter().map(|id| Ids::clean(id.as_ref()).into()).collect())
+        Ids(ids
+            .into_iter()
+            .map(|id| Text::from(&*Ids::clean(id.as_ref())))
+            .collect())
     }
 }
 
@@ -331,34 +315,30 @@ impl<const N: usize> PartialEq<[&str; N]> for Ids {
 /// copy per block.
 #[derive(Default)]
 pub struct Interner {
-    strings: hashbrown::HashTable<Arc<str>>,
+    strings: hashbrown::HashTable<Text>,
     /// Where a list is gathered before it is looked up.
     list: String,
 }
 
 impl Interner {
     /// The shared copy of `text`.
-    pub fn shared(&mut self, text: &str) -> Arc<str> {
+    pub fn text(&mut self, text: &str) -> Text {
+        if text.is_empty() {
+            return Text::default();
+        }
         let hash = |t: &str| crate::index::HASHER.hash_one(t);
         self.strings
-            .entry(hash(text), |t| **t == *text, |t| hash(t))
+            .entry(hash(text), |t| *t == *text, |t| hash(t))
             .or_insert_with(|| text.into())
             .get()
             .clone()
-    }
-
-    pub fn text(&mut self, text: &str) -> Text {
-        match text.is_empty() {
-            true => Text::default(),
-            false => self.shared(text).into(),
-        }
     }
 
     /// The shared copies of `ids`.
     pub fn ids<S: AsRef<str>>(&mut self, ids: impl IntoIterator<Item = S>) -> Ids {
         Ids(ids
             .into_iter()
-            .map(|id| self.shared(&Ids::clean(id.as_ref())))
+            .map(|id| self.text(&Ids::clean(id.as_ref())))
             .collect())
     }
 
@@ -406,18 +386,26 @@ mod tests {
     }
 
     #[test]
+    fn a_row_stays_small() {
+        // 141 thousand rows a gigabyte of dense mail: a word more each is
+        // a megabyte more.
+        assert!(std::mem::size_of::<Message>() <= 152);
+    }
+
+    #[test]
     fn an_interner_gives_equal_strings_one_allocation() {
         let mut strings = Interner::default();
-        let (a, b) = (strings.shared("ann@x"), strings.shared(&String::from("ann@x")));
-        assert!(Arc::ptr_eq(&a, &b));
-        assert!(!Arc::ptr_eq(&a, &strings.shared("bo@x")));
+        let same = |a: &Text, b: &Text| ArcStr::ptr_eq(&a.0, &b.0);
+        let (a, b) = (strings.text("ann@x"), strings.text(&String::from("ann@x")));
+        assert!(same(&a, &b));
+        assert!(!same(&a, &strings.text("bo@x")));
         let (x, y) = (strings.list(["Inbox", "Sent"]), strings.list(["Inbox", "Sent"]));
         assert_eq!(x, ["Inbox", "Sent"]);
-        assert!(matches!((&x.0.0, &y.0.0), (Some(x), Some(y)) if Arc::ptr_eq(x, y)));
+        assert!(same(&x.0, &y.0));
         assert_eq!(strings.list([""; 0]), StrList::default());
-        let (id, ids) = (strings.shared("p@x"), strings.ids(["r@x", "p@x", "a\0b"]));
+        let (id, ids) = (strings.text("p@x"), strings.ids(["r@x", "p@x", "a\0b"]));
         assert_eq!(ids, ["r@x", "p@x", "a\u{FFFD}b"]);
-        assert!(Arc::ptr_eq(&id, &ids.0[1]));
+        assert!(same(&id, &ids.0[1]));
         assert_eq!(ids, ["r@x", "p@x", "a\0b"].iter().collect::<Ids>());
         assert_eq!((ids.last(), Ids::default().last()), (Some("a\u{FFFD}b"), None));
         assert_eq!(strings.list([""]), [""], "one empty item is not an empty list");
@@ -425,11 +413,14 @@ mod tests {
 
     #[test]
     fn an_empty_text_holds_no_string_and_texts_compare_as_strings() {
-        assert!(Text::from("").0.is_none() && Text::from(String::new()).0.is_none());
-        assert!(Interner::default().text("").0.is_none());
+        assert!(ArcStr::is_static(&Text::from("").0) && ArcStr::is_static(&Text::from(String::new()).0));
+        assert!(ArcStr::is_static(&Interner::default().text("").0));
         let text = Text::from("Re: plan");
         assert_eq!(text, "Re: plan");
-        assert_eq!(text, Text::from(Arc::<str>::from("Re: plan")));
+        assert_eq!(text, Text::from(String::from("Re: plan")));
+        let mut sorted = [Text::from("b"), Text::from("a")];
+        sorted.sort();
+        assert_eq!(sorted, ["a", "b"], "texts sort as their strings");
         assert_eq!(Text::default(), "");
         assert_eq!(format!("{text} {text:?}"), "Re: plan \"Re: plan\"");
     }

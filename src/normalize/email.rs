@@ -259,7 +259,7 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64, strings: &mu
     m.message_id = w
         .message_id
         .and_then(|raw| msg_ids(raw).next())
-        .map(|id| strings.shared(&id));
+        .map(|id| strings.text(&id));
     let in_reply_to = w.in_reply_to.and_then(|raw| msg_ids(raw).next());
     m.references = w
         .references
@@ -269,11 +269,11 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64, strings: &mu
     m.parent_id = in_reply_to
         .or_else(|| m.references.last().map(Cow::Borrowed))
         .filter(|p| m.message_id.as_deref() != Some(p))
-        .map(|id| strings.shared(&id));
+        .map(|id| strings.text(&id));
     m.conversation = w.thread.and_then(|f| {
         let thread = f.text();
         let thread = thread.trim();
-        (!thread.is_empty()).then(|| strings.shared(thread))
+        (!thread.is_empty()).then(|| strings.text(thread))
     });
     m.sender = w
         .from
