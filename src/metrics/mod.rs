@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use business_hours::{AfterHours, BusinessFigures, BusinessHours, WorkCalendar};
+use frame::Name;
 pub use frame::Scope;
 pub use sync_time::{Hours, SyncTime};
 pub use tables::{TableFormat, write_tables};
@@ -168,7 +169,7 @@ pub fn compute(
     let pairs = responses::pairs(&frame)?.collect()?.lazy();
     let pair_class = pair_classes(&pairs, messages.len())?;
     let (by_group, by_thread) = rayon::join(
-        || by_group(&frame, &pairs, live, settings),
+        || by_group(messages, &frame, &pairs, live, settings),
         || by_thread(messages, threads, &settings.scope, &pair_class, sync_s),
     );
     let (groups, by_thread) = (by_group?, by_thread?);
@@ -212,6 +213,7 @@ struct Groups {
 }
 
 fn by_group(
+    messages: &[Message],
     frame: &DataFrame,
     pairs: &LazyFrame,
     live: Vec<bool>,
@@ -225,15 +227,18 @@ fn by_group(
         responses: respond(None)?.remove("").unwrap_or_default(),
         messages: talk(None)?.remove("").unwrap_or_default(),
     };
-    let by_channel = merge_groups(respond(Some("channel"))?, talk(Some("channel"))?);
+    let by_channel = merge_groups(
+        Name::Channel.keys(respond(Some("channel"))?, messages),
+        Name::Channel.keys(talk(Some("channel"))?, messages),
+    );
     let by_week = merge_groups(respond(Some("week"))?, talk(Some("week"))?)
         .into_iter()
         .filter_map(|(week, group)| Some((frame::week_label(week.parse().ok()?), group)))
         .collect();
     let by_person = people(
-        respond(Some("sender"))?,
-        respond(Some("p_sender"))?,
-        talk(Some("sender"))?,
+        Name::Sender.keys(respond(Some("sender"))?, messages),
+        Name::Sender.keys(respond(Some("p_sender"))?, messages),
+        Name::Sender.keys(talk(Some("sender"))?, messages),
     );
     let direction = if settings.scope.me.is_empty() {
         None
@@ -247,7 +252,7 @@ fn by_group(
     let business_hours = settings
         .business_hours
         .as_ref()
-        .map(|hours| business_hours::figures::compute(frame, pairs, hours, sync_s))
+        .map(|hours| business_hours::figures::compute(messages, frame, pairs, hours, sync_s))
         .transpose()?;
     Ok(Groups {
         threads: count_threads(frame)?,

@@ -305,6 +305,15 @@ fn response_table(
             .map(|c| threads.names[c as usize].as_str())
             .collect();
         slice.with_column(Column::new("conversation".into(), conversation))?;
+        let names = [
+            ("channel", frame::Name::Channel),
+            ("responder", frame::Name::Sender),
+            ("requester", frame::Name::Sender),
+        ];
+        for (column, name) in names {
+            let names = name.column(&slice, column, messages)?;
+            slice.with_column(Column::new(column.into(), names))?;
+        }
         let mut columns = vec![
             message_id.with_name("message_id".into()),
             parent_id.with_name("parent_id".into()),
