@@ -360,8 +360,7 @@ fn turns_of(
         class,
         counted: &counted,
     };
-    let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
-    turns::compute(&input, &channels)
+    turns::compute(&input, |opener| &messages[opener].channel)
 }
 
 fn merge_groups(

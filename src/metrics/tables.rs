@@ -208,7 +208,7 @@ fn message_table(
             "conversation".into(),
             conversation
                 .iter()
-                .map(|&c| threads.names[c as usize].clone())
+                .map(|&c| threads.names[c as usize].as_str())
                 .collect::<Vec<_>>(),
         ),
         Column::new(

@@ -95,11 +95,11 @@ fn turn_of(input: &TurnInput) -> Vec<Option<u32>> {
 
 /// The turn figures, overall and of each group of openers (a channel,
 /// say), from one pass over the turns.
-pub fn compute(input: &TurnInput, group: &[&str]) -> (Turns, BTreeMap<String, Turns>) {
+pub fn compute<'a>(input: &TurnInput, group: impl Fn(usize) -> &'a str) -> (Turns, BTreeMap<String, Turns>) {
     let durations = durations(input);
     let mut grouped: BTreeMap<&str, Vec<(f64, bool)>> = BTreeMap::new();
     for &(opener, d) in &durations {
-        grouped.entry(group[opener]).or_default().push(d);
+        grouped.entry(group(opener)).or_default().push(d);
     }
     let by_group = grouped
         .into_iter()
@@ -245,7 +245,7 @@ mod tests {
             class: &[None, FOLLOW_UP, RESPONSE, None, None],
             counted: &[true; 5],
         };
-        let (turns, by_group) = compute(&input, &["a", "a", "b", "b", "a"]);
+        let (turns, by_group) = compute(&input, |i| ["a", "a", "b", "b", "a"][i]);
         assert_eq!(by_group["a"].timed_turns, 1, "turns group by their opener");
         assert_eq!(by_group["b"].timed_turns, 2);
         // Turns: 0 (answered after 600 s), 2 (a response, not a follow-up:
@@ -266,6 +266,6 @@ mod tests {
             class: &[FOLLOW_UP, FOLLOW_UP],
             counted: &[true, true],
         };
-        assert_eq!(compute(&input, &["", ""]).0.timed_turns, 0);
+        assert_eq!(compute(&input, |_| "").0.timed_turns, 0);
     }
 }

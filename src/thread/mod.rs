@@ -7,7 +7,7 @@
 //! explicit parent answer the previous timed row of their conversation.
 
 use crate::index::first_of_each;
-use crate::model::{Kind, Message, MessageIdx, Millis};
+use crate::model::{Kind, Message, MessageIdx, Millis, Text};
 use foldhash::{HashMap, HashMapExt};
 
 /// Subject joins reach at most this far back (inclusive).
@@ -28,8 +28,8 @@ pub enum Link {
 pub struct Threads {
     /// Conversation of each message, numbered by first appearance.
     pub conversation: Vec<u32>,
-    /// A readable key for each conversation.
-    pub names: Vec<String>,
+    /// A readable key for each conversation (a message's own string, shared).
+    pub names: Vec<Text>,
     pub parent: Vec<Option<MessageIdx>>,
     pub link: Vec<Option<Link>>,
 }
@@ -155,7 +155,7 @@ fn components(
 }
 
 /// Dense conversation numbers, in order of first appearance, with names.
-fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<String>) {
+fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<Text>) {
     #[derive(PartialEq, Eq, Hash)]
     enum Key<'a> {
         Named(Kind, &'a str),
@@ -176,9 +176,9 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
             Some(earlier) if earlier < i => conversation[earlier],
             _ => {
                 names.push(match (&m.conversation, &m.message_id) {
-                    (Some(name), _) => name.to_string(),
-                    (None, Some(id)) => id.to_string(),
-                    (None, None) => format!("#{}", names.len() + 1),
+                    (Some(name), _) => name.clone(),
+                    (None, Some(id)) => id.clone(),
+                    (None, None) => format!("#{}", names.len() + 1).into(),
                 });
                 (names.len() - 1) as u32
             }
