@@ -29,7 +29,7 @@
 
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::parser::{Component, Property};
@@ -529,7 +529,7 @@ impl Reader<'_> {
             .or_else(|| event.uid.clone())
             .unwrap_or_default();
         let sender = event.organizer.clone().unwrap_or_default();
-        let mut m = Message::new(self.source, Kind::Event, "meeting");
+        let mut m = Message::new(self.source, Kind::Event, Text::MEETING);
         m.message_id = Some(match (&event.uid, original) {
             (Some(uid), Some(original)) => format!("{uid}/{}", utc_stamp(original)).into(),
             (Some(uid), None) => uid.as_str().into(),

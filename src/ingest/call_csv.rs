@@ -19,7 +19,7 @@
 use super::log::{CsvRows, header_positions, parse_timestamp, seconds_to_millis};
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 
 #[derive(Debug, Clone, Copy)]
 enum Column {
@@ -103,8 +103,8 @@ fn row<'a>(field: impl Fn(Column) -> Option<&'a str>, ids: &mut SyntheticIds, so
         return Parsed::Excluded("missed_call");
     }
     let channel = match field(Column::Channel).map(str::to_ascii_lowercase).as_deref() {
-        None | Some("call") => "call",
-        Some("meeting") => "meeting",
+        None | Some("call") => Text::CALL,
+        Some("meeting") => Text::MEETING,
         Some(_) => return Parsed::Skipped("unknown_channel"),
     };
     let Some(timestamp) = parse_timestamp(start) else {

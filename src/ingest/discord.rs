@@ -17,7 +17,7 @@
 
 use super::json_export::{Item, add_damage, each_item, failure, first_key, has_key, read_object};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -183,7 +183,7 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
     let Some(timestamp) = parse_timestamp(&msg.timestamp, options) else {
         return Parsed::Skipped("unparsable_timestamp");
     };
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     if call {
         // From the call's start to its end: one that has not ended is not
         // counted yet, and one that ended as it began was not talked in.
@@ -197,7 +197,7 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
             Some(duration) if duration > 0 => m.duration = Some(duration),
             _ => return Parsed::Excluded("unanswered_call"),
         }
-        (m.kind, m.channel) = (Kind::Event, "call".into());
+        (m.kind, m.channel) = (Kind::Event, Text::CALL);
     }
     let author = msg.author;
     let name = author.name.filter(|n| !n.is_empty());

@@ -15,7 +15,7 @@
 use super::archive::{Archive, Stream};
 use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -341,7 +341,7 @@ fn message(msg: Msg, room: &Conversation, me: &[String], topics: &mut Topics, so
         return Parsed::Skipped("unparsable_timestamp");
     };
     let creator = msg.creator.unwrap_or_default();
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     m.sender = creator.identity().unwrap_or_default().into();
     m.automated = creator
         .user_type

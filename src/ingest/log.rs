@@ -4,7 +4,7 @@
 //! It is the way to bring any other source in (see the README).
 
 use super::{FileRead, Format};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
 use std::io::{self, BufReader, Read};
@@ -165,7 +165,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
     ) else {
         return Parsed::Skipped("missing_required_column");
     };
-    let channel = optional(Column::Channel).map_or(Cow::Borrowed("chat"), |c| Cow::Owned(c.into_owned()));
+    let channel = optional(Column::Channel).map_or(Text::CHAT, |c| c.as_ref().into());
     let mut m = Message::new(source, Kind::Log, channel);
     if !timestamp.is_empty() {
         match parse_timestamp(&timestamp) {

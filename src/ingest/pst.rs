@@ -15,7 +15,7 @@
 //! and the rest of the store read.
 
 use super::{FileRead, Format};
-use crate::model::{DateSource, Interner, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Interner, Kind, Message, Millis, Parsed, Text};
 use crate::normalize::{email, subject};
 use outlook_pst::ltp::prop_context::PropertyValue;
 use outlook_pst::ltp::table_context::TableContext;
@@ -510,7 +510,7 @@ fn meeting(p: Props, source: u32) -> Parsed {
     let Some(start) = p.start else {
         return Parsed::Skipped("missing_timestamp");
     };
-    let mut m = Message::new(source, Kind::Event, "meeting");
+    let mut m = Message::new(source, Kind::Event, Text::MEETING);
     m.sender = p
         .sender
         .map(|s| s.trim().to_lowercase())

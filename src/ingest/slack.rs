@@ -14,7 +14,7 @@
 use super::archive::{Archive, Stream};
 use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::DeserializeSeed;
@@ -424,7 +424,7 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &People, so
         return Parsed::Excluded("system_notice");
     }
     let user = non_empty(&msg.user).or_else(|| msg.comment.as_ref().and_then(|c| non_empty(&c.user)));
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     m.sender = match &user {
         Some(id) => people.name(id).into(),
         None => non_empty(&msg.username)

@@ -22,7 +22,7 @@
 
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use std::borrow::Cow;
@@ -311,7 +311,7 @@ fn message(
     ids: &mut SyntheticIds,
     source: u32,
 ) -> Message {
-    let mut m = Message::new(source, Kind::Log, "sms");
+    let mut m = Message::new(source, Kind::Log, Text::SMS);
     m.message_id = Some(ids.id(&conversation, Some(timestamp), &sender, body).into());
     m.conversation = Some(conversation.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);

@@ -24,7 +24,7 @@ use super::json_export::{
     Item, add_damage, each_item, failure, first_key, has_key, id_text, read_object, text_size,
 };
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -444,13 +444,13 @@ fn message(
         Some(name) => name.to_string(),
         None => from_id.clone().unwrap_or_default(),
     };
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     if call {
         match call_duration(&msg) {
             Ok(duration) => m.duration = Some(duration),
             Err(reason) => return Parsed::Excluded(reason),
         }
-        (m.kind, m.channel) = (Kind::Event, "call".into());
+        (m.kind, m.channel) = (Kind::Event, Text::CALL);
     }
     m.sender = sender.into();
     m.automated = bot.is_some() && bot == from_id.as_deref();

@@ -63,7 +63,7 @@
 use super::archive::Archive;
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options, Reopen, Stream};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use std::io::{self, BufRead, BufReader, Read};
@@ -673,7 +673,7 @@ fn parse_record(
     }
     text.truncate(text.trim_end_matches(['\n', '\r']).len());
     let sender = clean_sender(sender);
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     m.message_id = Some(ids.id(conversation, Some(timestamp), &sender, &text).into());
     m.conversation = Some(conversation.into());
     m.timestamp = Some(timestamp);

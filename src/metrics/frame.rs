@@ -181,7 +181,7 @@ mod tests {
         let messages: Vec<Message> = [("ann", "chat"), ("bo", "chat"), ("ann", "chat"), ("", "sms")]
             .iter()
             .map(|&(sender, channel)| {
-                let mut m = Message::new(0, crate::model::Kind::Log, channel);
+                let mut m = Message::new(0, crate::model::Kind::Log, channel.into());
                 m.sender = sender.into();
                 m
             })

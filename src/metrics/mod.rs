@@ -434,7 +434,7 @@ pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
 
     /// A chat row: conversation, sender, seconds after the start, and the
     /// automated flag; each row answers the previous one (chat turn order).
@@ -442,7 +442,7 @@ mod tests {
         let messages: Vec<Message> = rows
             .iter()
             .map(|&(conversation, sender, at, automated)| {
-                let mut m = Message::new(0, Kind::Log, "chat");
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
                 m.conversation = Some(conversation.into());
                 m.sender = sender.into();
                 m.timestamp = at.map(|s| 1_700_000_000_000 + s * 1000);

@@ -75,7 +75,7 @@ mod tests {
     use crate::model::Kind;
 
     fn event(channel: &'static str, start: &str, minutes: i64, people: &[&str]) -> Message {
-        let mut m = Message::new(0, Kind::Event, channel);
+        let mut m = Message::new(0, Kind::Event, channel.into());
         m.timestamp = Some(
             chrono::DateTime::parse_from_rfc3339(start)
                 .unwrap()

@@ -3,7 +3,7 @@
 //! `Received` chains are read only when `Date` fails.
 
 use super::date;
-use crate::model::{DateSource, Interner, Kind, Message, Parsed};
+use crate::model::{DateSource, Interner, Kind, Message, Parsed, Text};
 use mailparse::{MailAddr, addrparse_header};
 use std::borrow::Cow;
 
@@ -253,7 +253,7 @@ pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64, strings: &mu
         return Parsed::Excluded(SPAM_OR_TRASH);
     }
 
-    let mut m = Message::new(source, Kind::Email, "email");
+    let mut m = Message::new(source, Kind::Email, Text::EMAIL);
     m.labels = labels;
     m.bytes = bytes;
     m.message_id = w

@@ -71,7 +71,7 @@ mod tests {
     use super::*;
 
     fn msg(kind: Kind, conversation: Option<&str>, id: Option<&str>, sender: &str) -> Message {
-        let mut m = Message::new(0, kind, "x");
+        let mut m = Message::new(0, kind, "x".into());
         m.conversation = conversation.map(Into::into);
         m.message_id = id.map(Into::into);
         m.sender = sender.into();

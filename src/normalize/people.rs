@@ -128,10 +128,10 @@ pub fn senders_of_sent_mail(messages: &[Message]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
 
     fn message(sender: &str, recipients: &[&str]) -> Message {
-        let mut m = Message::new(0, Kind::Email, "email");
+        let mut m = Message::new(0, Kind::Email, Text::EMAIL);
         m.sender = sender.into();
         m.recipients = recipients.iter().map(|r| r.to_string()).collect();
         m

@@ -258,7 +258,7 @@ mod tests {
     const MINUTE: Millis = 60_000;
 
     fn mail(id: &str, parent: Option<&str>, refs: &[&str], subject: &str, t: Option<Millis>) -> Message {
-        let mut m = Message::new(0, Kind::Email, "email");
+        let mut m = Message::new(0, Kind::Email, Text::EMAIL);
         m.message_id = (!id.is_empty()).then(|| id.into());
         m.parent_id = parent.map(Into::into);
         m.references = refs.iter().collect();
@@ -270,7 +270,7 @@ mod tests {
     }
 
     fn chat(conv: &str, id: &str, parent: &str, t: Option<Millis>) -> Message {
-        let mut m = Message::new(0, Kind::Log, "chat");
+        let mut m = Message::new(0, Kind::Log, Text::CHAT);
         m.conversation = Some(conv.into());
         m.message_id = (!id.is_empty()).then(|| id.into());
         m.parent_id = (!parent.is_empty()).then(|| parent.into());

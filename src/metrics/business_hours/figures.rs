@@ -188,7 +188,7 @@ pub fn compute(
 mod tests {
     use crate::metrics::business_hours::{BusinessHours, parse_holidays, parse_work_hours, parse_workdays};
     use crate::metrics::{BusinessFigures, Scope, Settings, WorkCalendar, compute};
-    use crate::model::{Kind, Message};
+    use crate::model::{Kind, Message, Text};
     use chrono::DateTime;
     use chrono_tz::Tz;
     use std::collections::BTreeMap;
@@ -209,7 +209,7 @@ mod tests {
         let messages: Vec<Message> = rows
             .iter()
             .map(|&(sender, at)| {
-                let mut m = Message::new(0, Kind::Log, "chat");
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
                 m.conversation = Some("c".into());
                 m.sender = sender.into();
                 m.timestamp = Some(DateTime::parse_from_rfc3339(at).unwrap().timestamp_millis());
