@@ -151,8 +151,8 @@ pub fn compute(
     settings: &Settings,
 ) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    // Each step below is two strands that share nothing: on two cores they
-    // run side by side.
+    // The frame and its live flags: two strands that share nothing, side
+    // by side on two cores.
     let (frame, live) = rayon::join(
         || frame::messages(messages, threads, &settings.scope, settings.tz),
         || {
@@ -168,12 +168,13 @@ pub fn compute(
     // Materialized once: every figure below reads it.
     let pairs = responses::pairs(&frame)?.collect()?.lazy();
     let pair_class = pair_classes(&pairs, messages.len())?;
-    let (by_group, by_thread) = rayon::join(
-        || by_group(messages, &frame, &pairs, live, settings),
-        || by_thread(messages, threads, &settings.scope, &pair_class, sync_s),
-    );
-    let (groups, by_thread) = (by_group?, by_thread?);
+    let groups = by_group(messages, &frame, &pairs, live, settings)?;
     let classes = responses::class_counts(&pairs)?;
+    // The thread figures need neither frame: run after the groupings, not
+    // beside them, they find that memory free (the peak of a run), and
+    // polars' own pool keeps both cores busy in the groupings anyway.
+    drop((frame, pairs));
+    let by_thread = by_thread(messages, threads, &settings.scope, &pair_class, sync_s)?;
     let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
     Ok(Metrics {
         threads: groups.threads,
