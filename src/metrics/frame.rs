@@ -41,14 +41,13 @@ impl Scope {
 }
 
 /// Columns: `idx`, `conversation`, `channel` and `sender` (as numbers: see
-/// `Name`), `ts` (ms, null when undated), `week` (ISO week as `202401`, UTC), `weekday` (0 = Monday)
-/// and `hour` (in the report's zone; all three null when undated), `automated`, `parent`,
-/// `from_me`, `counted` (inside the period).
-pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) -> PolarsResult<DataFrame> {
+/// `Name`), `ts` (ms, null when undated), `week` (ISO week as `202401`,
+/// UTC; null when undated), `automated`, `parent`, `from_me`, `counted`
+/// (inside the period).
+pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
     let n = messages.len();
     let idx: Vec<u32> = (0..n as u32).collect();
     let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
-    let clocks: Vec<Option<(u32, u32)>> = ts.iter().map(|t| t.map(|t| clock(t, tz))).collect();
     let columns = vec![
         Column::new("idx".into(), idx),
         Column::new("conversation".into(), &threads.conversation),
@@ -61,14 +60,6 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
         Column::new(
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "weekday".into(),
-            clocks.iter().map(|c| c.map(|c| c.0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "hour".into(),
-            clocks.iter().map(|c| c.map(|c| c.1)).collect::<Vec<_>>(),
         ),
         Column::new("parent".into(), &threads.parent),
         Column::new(
@@ -154,7 +145,7 @@ pub fn week_number(ms: i64) -> u32 {
 }
 
 /// Weekday (0 = Monday) and hour of an instant, in the zone `tz`.
-fn clock(ms: i64, tz: Tz) -> (u32, u32) {
+pub fn clock(ms: i64, tz: Tz) -> (u32, u32) {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&tz))
         .map_or((0, 0), |t| (t.weekday().num_days_from_monday(), t.hour()))

@@ -151,16 +151,21 @@ pub fn compute(
     settings: &Settings,
 ) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    // The frame and its live flags: two strands that share nothing, side
-    // by side on two cores.
-    let (frame, live) = rayon::join(
-        || frame::messages(messages, threads, &settings.scope, settings.tz),
+    // The frame, the live flags and the activity grid: strands that share
+    // nothing, side by side on two cores.
+    let (frame, (live, activity)) = rayon::join(
+        || frame::messages(messages, threads, &settings.scope),
         || {
-            sessions::live(
-                messages,
-                &threads.conversation,
-                &settings.scope,
-                settings.sync_threshold_ms,
+            rayon::join(
+                || {
+                    sessions::live(
+                        messages,
+                        &threads.conversation,
+                        &settings.scope,
+                        settings.sync_threshold_ms,
+                    )
+                },
+                || activity(messages, &settings.scope, settings.tz),
             )
         },
     );
@@ -193,14 +198,14 @@ pub fn compute(
         by_person: groups.by_person,
         direction: groups.direction,
         response_times_s: groups.response_times_s,
-        activity: groups.activity,
+        activity,
         sync_time: sync_time::compute(events, &settings.scope),
         business_hours: groups.business_hours,
     })
 }
 
 /// The figures of the frame's groupings: overall, by channel, week and
-/// person, mine, activity, business hours.
+/// person, mine, business hours.
 struct Groups {
     threads: u64,
     overall: Group,
@@ -209,7 +214,6 @@ struct Groups {
     by_person: BTreeMap<String, Person>,
     direction: Option<Direction>,
     response_times_s: Vec<f64>,
-    activity: [[u64; 24]; 7],
     business_hours: Option<BusinessFigures>,
 }
 
@@ -263,7 +267,6 @@ fn by_group(
         by_person,
         direction,
         response_times_s: responses::times(pairs, lit(true))?,
-        activity: activity(frame)?,
         business_hours,
     })
 }
@@ -305,21 +308,17 @@ fn by_thread(
     })
 }
 
-fn activity(frame: &DataFrame) -> PolarsResult<[[u64; 24]; 7]> {
-    let counts = frame
-        .clone()
-        .lazy()
-        .filter(col("counted").and(col("ts").is_not_null()))
-        .group_by([col("weekday"), col("hour")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .collect()?;
+/// Counted, timed messages by weekday and hour in `tz`: a plain count,
+/// where a frame grouped by two columns held both for every row.
+fn activity(messages: &[Message], scope: &Scope, tz: chrono_tz::Tz) -> [[u64; 24]; 7] {
     let mut grid = [[0u64; 24]; 7];
-    let days = columns::u64s(&counts, "weekday")?;
-    let hours = columns::u64s(&counts, "hour")?;
-    for ((d, h), n) in days.into_iter().zip(hours).zip(columns::u64s(&counts, "n")?) {
-        grid[(d as usize).min(6)][(h as usize).min(23)] = n;
+    for t in messages.iter().filter_map(|m| m.timestamp) {
+        if scope.counts(Some(t)) {
+            let (day, hour) = frame::clock(t, tz);
+            grid[(day as usize).min(6)][(hour as usize).min(23)] += 1;
+        }
     }
-    Ok(grid)
+    grid
 }
 
 fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
@@ -485,6 +484,26 @@ mod tests {
             m.buckets.iter().map(|b| b.responses).collect::<Vec<_>>(),
             [4, 2, 1, 0, 1, 1]
         );
+    }
+
+    #[test]
+    fn activity_counts_timed_messages_in_the_period_by_local_weekday_and_hour() {
+        // 2023-11-14 (a Tuesday) 22:13:20 UTC is Wednesday 07:13 in Tokyo.
+        let at = |t: Option<i64>| {
+            let mut m = Message::new(0, Kind::Log, Text::CHAT);
+            m.timestamp = t;
+            m
+        };
+        let t = 1_700_000_000_000;
+        let messages = [at(Some(t)), at(Some(t + 1)), at(None), at(Some(t + 86_400_000))];
+        let grid = activity(&messages, &Scope::default(), chrono_tz::Asia::Tokyo);
+        assert_eq!((grid[2][7], grid[3][7]), (2, 1));
+        assert_eq!(grid.iter().flatten().sum::<u64>(), 3, "undated rows have no hour");
+        let period = Scope {
+            until: Some(t + 1),
+            ..Scope::default()
+        };
+        assert_eq!(activity(&messages, &period, chrono_tz::UTC)[1][22], 1);
     }
 
     #[test]

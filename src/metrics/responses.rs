@@ -46,10 +46,7 @@ impl Class {
 /// time in seconds (responses only).
 pub fn pairs(messages: &DataFrame) -> PolarsResult<LazyFrame> {
     // `parent` is a row number of the same frame: a gather, not a join.
-    // Weekday and hour serve the activity grid only, not the pairs.
-    let children = messages
-        .drop_many(["weekday", "hour"])
-        .filter(&messages.column("parent")?.is_not_null())?;
+    let children = messages.filter(&messages.column("parent")?.is_not_null())?;
     let parent_rows = children.column("parent")?.cast(&DataType::UInt32)?;
     let parents = messages
         .select(["sender", "ts", "automated", "from_me"])?

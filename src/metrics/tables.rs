@@ -270,7 +270,7 @@ fn response_table(
     threads: &Threads,
     settings: &super::Settings,
 ) -> PolarsResult<impl Iterator<Item = PolarsResult<DataFrame>>> {
-    let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
+    let frame = frame::messages(messages, threads, &settings.scope)?;
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
     let table = responses::pairs(&frame)?
         .filter(Class::Response.is().and(col("counted")))
