@@ -24,7 +24,7 @@
 
 use crate::columns;
 use crate::ingest::{Format, Ingested, Input, Skip};
-use crate::model::{DateSource, Kind, Message};
+use crate::model::{DateSource, Interner, Kind, Message, Text};
 use crate::output::write_atomically;
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::*;
@@ -475,38 +475,38 @@ fn from_frame(frame: &DataFrame, source: u32) -> Result<Vec<Message>> {
     let (kinds, date_sources) = (frame.column("kind")?.str()?, frame.column("date_source")?.str()?);
     let mut messages = Vec::with_capacity(frame.height());
     for (kind, date_source) in kinds.iter().zip(date_sources.iter()) {
-        let mut m = Message::new(source, parse_kind(kind.unwrap_or_default())?, "");
+        let mut m = Message::new(source, parse_kind(kind.unwrap_or_default())?, Text::default());
         m.date_source = parse_date_source(date_source.unwrap_or_default())?;
         messages.push(m);
     }
     // Column by column, straight from the frame into the rows: the
-    // table's strings are never held twice.
-    let owned = |s: Option<&str>| s.unwrap_or_default().to_string();
-    each_text(frame, "channel", &mut messages, |m, s| {
-        m.channel = owned(s).into()
-    })?;
-    each_text(frame, "sender", &mut messages, |m, s| m.sender = owned(s))?;
-    each_text(frame, "subject", &mut messages, |m, s| m.subject = owned(s))?;
+    // table's strings are never held twice, and equal ones are one.
+    let mut strings = Interner::default();
+    let mut text = |s: Option<&str>| strings.text(s.unwrap_or_default());
+    each_text(frame, "channel", &mut messages, |m, s| m.channel = text(s))?;
+    each_text(frame, "sender", &mut messages, |m, s| m.sender = text(s))?;
+    each_text(frame, "subject", &mut messages, |m, s| m.subject = text(s))?;
     each_text(frame, "subject_key", &mut messages, |m, s| {
-        m.subject_key = owned(s)
+        m.subject_key = text(s)
     })?;
+    let mut optional = |s: Option<&str>| s.map(|s| strings.text(s));
     each_text(frame, "conversation", &mut messages, |m, s| {
-        m.conversation = s.map(str::to_string)
+        m.conversation = optional(s)
     })?;
     each_text(frame, "message_id", &mut messages, |m, s| {
-        m.message_id = s.map(str::to_string)
+        m.message_id = optional(s)
     })?;
     each_text(frame, "parent_id", &mut messages, |m, s| {
-        m.parent_id = s.map(str::to_string)
+        m.parent_id = optional(s)
     })?;
     each_list(frame, "references", &mut messages, |m, items| {
-        m.references = items.iter().flatten().filter(|id| !id.is_empty()).collect();
+        m.references = strings.ids(items.iter().flatten().filter(|id| !id.is_empty()));
     })?;
     each_list(frame, "recipients", &mut messages, |m, items| {
-        m.recipients = items.iter().map(|s| s.unwrap_or_default()).collect();
+        m.recipients = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
     each_list(frame, "labels", &mut messages, |m, items| {
-        m.labels = items.iter().map(|s| s.unwrap_or_default()).collect();
+        m.labels = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
     let (timestamp, bytes, duration) = (
         columns::i64s(frame, "timestamp_ms")?,
@@ -662,7 +662,7 @@ mod tests {
     /// Every field set, and every optional one left empty: `None` and
     /// `Some("")` must come back apart.
     fn messages() -> Vec<Message> {
-        let mut full = Message::new(0, Kind::Email, "email");
+        let mut full = Message::new(0, Kind::Email, Text::EMAIL);
         full.conversation = Some("thread-1".into());
         full.message_id = Some("a@x".into());
         full.parent_id = Some("p@x".into());
@@ -677,16 +677,21 @@ mod tests {
         full.automated = true;
         full.labels = ["Inbox", ""].iter().collect();
         full.bytes = 123_456;
-        let mut empty_strings = Message::new(0, Kind::Log, "chat");
-        empty_strings.conversation = Some(String::new());
-        empty_strings.message_id = Some(String::new());
-        empty_strings.parent_id = Some(String::new());
+        let mut empty_strings = Message::new(0, Kind::Log, Text::CHAT);
+        empty_strings.conversation = Some("".into());
+        empty_strings.message_id = Some("".into());
+        empty_strings.parent_id = Some("".into());
         empty_strings.date_source = DateSource::FromLine;
-        let mut event = Message::new(1, Kind::Event, "call");
+        let mut event = Message::new(1, Kind::Event, Text::CALL);
         event.timestamp = Some(0);
         event.duration = Some(90_000);
         event.date_source = DateSource::Date;
-        vec![full, empty_strings, Message::new(0, Kind::Email, "email"), event]
+        vec![
+            full,
+            empty_strings,
+            Message::new(0, Kind::Email, Text::EMAIL),
+            event,
+        ]
     }
 
     fn input(path: &str, kept: u64) -> Input {
@@ -730,7 +735,7 @@ mod tests {
     fn inputs_come_back_in_folder_order_and_replace_their_own_files() {
         let dir = tempfile::tempdir().unwrap();
         let one = |path: &str, sender: &str| {
-            let mut m = Message::new(0, Kind::Email, "email");
+            let mut m = Message::new(0, Kind::Email, Text::EMAIL);
             m.sender = sender.into();
             Ingested {
                 inputs: vec![input(path, 1)],

@@ -45,10 +45,27 @@ fn generate(what: commlens::cli::Generated) -> anyhow::Result<commlens::Outcome>
     })
 }
 
-/// Sizes the pool that reads and parses input, once.
+/// Sizes the pool that reads and parses input, once, and malloc's arenas
+/// to it.
 fn threads(n: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = n {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
+    limit_arenas(rayon::current_num_threads());
     Ok(())
 }
+
+/// glibc gives each thread that allocates an arena of its own (up to
+/// eight per core), and each arena keeps what its thread freed: polars'
+/// pool, beside the parser pool, held some 12 MB of a 160 MB peak on a
+/// dense 1 GB mailbox that way. One arena per parser thread is as fast.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_arenas(threads: usize) {
+    // SAFETY: sets a tuning parameter; no allocation moves.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, i32::try_from(threads).unwrap_or(i32::MAX));
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_arenas(_threads: usize) {}

@@ -1,8 +1,10 @@
 //! The record types that every stage passes to the next: one normalized
 //! message table (METRICS.md section 1), whatever the input format was.
 
+use arcstr::ArcStr;
 use serde::Serialize;
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -44,33 +46,34 @@ pub enum DateSource {
     None,
 }
 
-/// One message, normalized. Strings are owned: a message outlives the
-/// buffer it was parsed from.
+/// One message, normalized. Strings are owned, a message outlives the
+/// buffer it was parsed from, and shared: the rows of one block that hold
+/// the same sender, subject or id hold one string (see `Interner`).
 #[derive(Debug, Clone)]
 pub struct Message {
     /// Index into the list of input files.
     pub source: u32,
     pub kind: Kind,
-    /// `email`, `chat`, `sms`, ...
-    pub channel: Cow<'static, str>,
+    /// `email`, `chat`, `sms`, ... (see `Text::EMAIL`).
+    pub channel: Text,
     /// The conversation the export names: a chat room, or Gmail's X-GM-THRID.
-    pub conversation: Option<String>,
-    pub message_id: Option<String>,
+    pub conversation: Option<Text>,
+    pub message_id: Option<Text>,
     /// The id of the message this one explicitly answers.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<Text>,
     /// Every msg-id of `References` (email): they link threads.
-    pub references: StrList,
+    pub references: Ids,
     /// Whether In-Reply-To or References named any msg-id at all (even
     /// the message's own): such a message is never joined by subject.
     pub has_link_ids: bool,
     pub timestamp: Option<Millis>,
     pub date_source: DateSource,
-    pub sender: String,
+    pub sender: Text,
     pub recipients: StrList,
-    pub subject: String,
+    pub subject: Text,
     /// Mail: the subject normalized for joining threads (METRICS.md 2);
     /// empty when nothing is left after stripping prefixes and tags.
-    pub subject_key: String,
+    pub subject_key: Text,
     pub automated: bool,
     pub labels: StrList,
     pub bytes: u64,
@@ -94,27 +97,96 @@ pub enum Parsed {
 
 impl Message {
     /// A message of the given kind with every other field empty.
-    pub fn new(source: u32, kind: Kind, channel: impl Into<Cow<'static, str>>) -> Message {
+    pub fn new(source: u32, kind: Kind, channel: Text) -> Message {
         Message {
             source,
             kind,
-            channel: channel.into(),
+            channel,
             conversation: None,
             message_id: None,
             parent_id: None,
-            references: StrList::default(),
+            references: Ids::default(),
             has_link_ids: false,
             timestamp: None,
             date_source: DateSource::None,
-            sender: String::new(),
+            sender: Text::default(),
             recipients: StrList::default(),
-            subject: String::new(),
-            subject_key: String::new(),
+            subject: Text::default(),
+            subject_key: Text::default(),
             automated: false,
             labels: StrList::default(),
             bytes: 0,
             duration: None,
         }
+    }
+}
+
+/// A string of the message table, shared by the rows that an `Interner`
+/// gave an equal one: a thin pointer to a refcount, the length and the
+/// text; empty without an allocation.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text(ArcStr);
+
+impl Text {
+    /// The channels the formats give their rows, one static string each.
+    pub const EMAIL: Text = Text(arcstr::literal!("email"));
+    pub const CHAT: Text = Text(arcstr::literal!("chat"));
+    pub const SMS: Text = Text(arcstr::literal!("sms"));
+    pub const CALL: Text = Text(arcstr::literal!("call"));
+    pub const MEETING: Text = Text(arcstr::literal!("meeting"));
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(text.into())
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(text.into())
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -125,7 +197,7 @@ impl Message {
 /// them); a NUL inside an item, which no id, address or label means, is
 /// read as U+FFFD so that an item stays one item.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StrList(String);
+pub struct StrList(Text);
 
 impl StrList {
     const END: char = '\0';
@@ -143,11 +215,26 @@ impl StrList {
     }
 
     pub fn push(&mut self, item: &str) {
+        let mut items = self.0.to_string();
+        Self::add(&mut items, item);
+        self.0 = items.into();
+    }
+
+    /// Adds `item` to the items in `items`.
+    fn add(items: &mut String, item: &str) {
         match memchr::memchr(0, item.as_bytes()) {
-            None => self.0.push_str(item),
-            Some(_) => self.0.push_str(&item.replace(Self::END, "\u{FFFD}")),
+            None => items.push_str(item),
+            Some(_) => items.push_str(&item.replace(Self::END, "\u{FFFD}")),
         }
-        self.0.push(Self::END);
+        items.push(Self::END);
+    }
+
+    /// The items, written into `buffer` (cleared first).
+    fn gather<S: AsRef<str>>(items: impl IntoIterator<Item = S>, buffer: &mut String) {
+        buffer.clear();
+        for item in items {
+            Self::add(buffer, item.as_ref());
+        }
     }
 
     pub fn contains(&self, item: &str) -> bool {
@@ -168,25 +255,107 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
     /// each doubling, and hold up to twice its length.
     fn from_iter<I: IntoIterator<Item = S>>(items: I) -> StrList {
         thread_local! {
-            static GATHERED: std::cell::RefCell<StrList> = const { std::cell::RefCell::new(StrList(String::new())) };
+            static GATHERED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         let mut items = items.into_iter();
         let gathered = GATHERED.try_with(|gathered| {
             // Taken by an outer collect whose items collect a list too.
             let mut gathered = gathered.try_borrow_mut().ok()?;
-            gathered.0.clear();
-            for item in items.by_ref() {
-                gathered.push(item.as_ref());
-            }
-            Some(StrList(gathered.0.as_str().into()))
+            StrList::gather(items.by_ref(), &mut gathered);
+            Some(StrList(gathered.as_str().into()))
         });
         gathered.ok().flatten().unwrap_or_else(|| {
-            let mut list = StrList::default();
-            for item in items {
-                list.push(item.as_ref());
-            }
-            list
+            let mut list = String::new();
+            StrList::gather(items, &mut list);
+            StrList(list.into())
         })
+    }
+}
+
+/// The msg-ids of a message's `References`, each shared: most are the
+/// ids of the messages above it in its thread, which rows nearby hold.
+/// A NUL inside an id reads as U+FFFD, as in a `StrList`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids(Box<[Text]>);
+
+impl Ids {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> {
+        self.0.iter().map(|id| &**id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn last(&self) -> Option<&str> {
+        self.iter().next_back()
+    }
+
+    fn clean(id: &str) -> Cow<'_, str> {
+        match memchr::memchr(0, id.as_bytes()) {
+            None => Cow::Borrowed(id),
+            Some(_) => Cow::Owned(id.replace(StrList::END, "\u{FFFD}")),
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Ids {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Ids {
+        Ids(ids
+            .into_iter()
+            .map(|id| Text::from(&*Ids::clean(id.as_ref())))
+            .collect())
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for Ids {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
+/// Gives equal strings one allocation. On header-dense mail most of a
+/// row's strings repeat those of rows nearby: its sender, recipients,
+/// labels, subject and thread id, and its parent's id, which is the
+/// message id of an earlier row. An interner serves one block of rows on
+/// one thread, so it takes no lock; a string that blocks share is one
+/// copy per block.
+#[derive(Default)]
+pub struct Interner {
+    strings: hashbrown::HashTable<Text>,
+    /// Where a list is gathered before it is looked up.
+    list: String,
+}
+
+impl Interner {
+    /// The shared copy of `text`.
+    pub fn text(&mut self, text: &str) -> Text {
+        if text.is_empty() {
+            return Text::default();
+        }
+        let hash = |t: &str| crate::index::HASHER.hash_one(t);
+        self.strings
+            .entry(hash(text), |t| *t == *text, |t| hash(t))
+            .or_insert_with(|| text.into())
+            .get()
+            .clone()
+    }
+
+    /// The shared copies of `ids`.
+    pub fn ids<S: AsRef<str>>(&mut self, ids: impl IntoIterator<Item = S>) -> Ids {
+        Ids(ids
+            .into_iter()
+            .map(|id| self.text(&Ids::clean(id.as_ref())))
+            .collect())
+    }
+
+    /// The shared copy of the list of `items`.
+    pub fn list<S: AsRef<str>>(&mut self, items: impl IntoIterator<Item = S>) -> StrList {
+        let mut list = std::mem::take(&mut self.list);
+        StrList::gather(items, &mut list);
+        let shared = self.text(&list);
+        self.list = list;
+        StrList(shared)
     }
 }
 
@@ -221,6 +390,46 @@ mod tests {
             (one_empty.is_empty(), one_empty.join(";")),
             (false, String::new())
         );
+    }
+
+    #[test]
+    fn a_row_stays_small() {
+        // 141 thousand rows a gigabyte of dense mail: a word more each is
+        // a megabyte more.
+        assert!(std::mem::size_of::<Message>() <= 136);
+    }
+
+    #[test]
+    fn an_interner_gives_equal_strings_one_allocation() {
+        let mut strings = Interner::default();
+        let same = |a: &Text, b: &Text| ArcStr::ptr_eq(&a.0, &b.0);
+        let (a, b) = (strings.text("ann@x"), strings.text(&String::from("ann@x")));
+        assert!(same(&a, &b));
+        assert!(!same(&a, &strings.text("bo@x")));
+        let (x, y) = (strings.list(["Inbox", "Sent"]), strings.list(["Inbox", "Sent"]));
+        assert_eq!(x, ["Inbox", "Sent"]);
+        assert!(same(&x.0, &y.0));
+        assert_eq!(strings.list([""; 0]), StrList::default());
+        let (id, ids) = (strings.text("p@x"), strings.ids(["r@x", "p@x", "a\0b"]));
+        assert_eq!(ids, ["r@x", "p@x", "a\u{FFFD}b"]);
+        assert!(same(&id, &ids.0[1]));
+        assert_eq!(ids, ["r@x", "p@x", "a\0b"].iter().collect::<Ids>());
+        assert_eq!((ids.last(), Ids::default().last()), (Some("a\u{FFFD}b"), None));
+        assert_eq!(strings.list([""]), [""], "one empty item is not an empty list");
+    }
+
+    #[test]
+    fn an_empty_text_holds_no_string_and_texts_compare_as_strings() {
+        assert!(ArcStr::is_static(&Text::from("").0) && ArcStr::is_static(&Text::from(String::new()).0));
+        assert!(ArcStr::is_static(&Interner::default().text("").0));
+        let text = Text::from("Re: plan");
+        assert_eq!(text, "Re: plan");
+        assert_eq!(text, Text::from(String::from("Re: plan")));
+        let mut sorted = [Text::from("b"), Text::from("a")];
+        sorted.sort();
+        assert_eq!(sorted, ["a", "b"], "texts sort as their strings");
+        assert_eq!(Text::default(), "");
+        assert_eq!(format!("{text} {text:?}"), "Re: plan \"Re: plan\"");
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod windows_zones;
 
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::parser::{Component, Property};
@@ -490,11 +490,11 @@ impl Reader<'_> {
             .or_else(|| event.uid.clone())
             .unwrap_or_default();
         let sender = event.organizer.clone().unwrap_or_default();
-        let mut m = Message::new(self.source, Kind::Event, "meeting");
+        let mut m = Message::new(self.source, Kind::Event, Text::MEETING);
         m.message_id = Some(match (&event.uid, original) {
-            (Some(uid), Some(original)) => format!("{uid}/{}", utc_stamp(original)),
-            (Some(uid), None) => uid.clone(),
-            (None, _) => self.ids.id(&conversation, Some(t), &sender, ""),
+            (Some(uid), Some(original)) => format!("{uid}/{}", utc_stamp(original)).into(),
+            (Some(uid), None) => uid.as_str().into(),
+            (None, _) => self.ids.id(&conversation, Some(t), &sender, "").into(),
         });
         m.recipients = event
             .attendees
@@ -502,9 +502,9 @@ impl Reader<'_> {
             .map(|(a, _)| a.clone())
             .filter(|a| *a != sender)
             .collect();
-        m.conversation = Some(conversation);
+        m.conversation = Some(conversation.into());
         (m.timestamp, m.date_source) = (Some(t), DateSource::Date);
-        m.sender = sender;
+        m.sender = sender.into();
         m.duration = Some(duration);
         Parsed::Kept(m)
     }

@@ -19,7 +19,7 @@
 use super::log::{CsvRows, header_positions, parse_timestamp, seconds_to_millis};
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 
 #[derive(Debug, Clone, Copy)]
 enum Column {
@@ -103,8 +103,8 @@ fn row<'a>(field: impl Fn(Column) -> Option<&'a str>, ids: &mut SyntheticIds, so
         return Parsed::Excluded("missed_call");
     }
     let channel = match field(Column::Channel).map(str::to_ascii_lowercase).as_deref() {
-        None | Some("call") => "call",
-        Some("meeting") => "meeting",
+        None | Some("call") => Text::CALL,
+        Some("meeting") => Text::MEETING,
         Some(_) => return Parsed::Skipped("unknown_channel"),
     };
     let Some(timestamp) = parse_timestamp(start) else {
@@ -140,12 +140,12 @@ fn row<'a>(field: impl Fn(Column) -> Option<&'a str>, ids: &mut SyntheticIds, so
     };
     let mut m = Message::new(source, Kind::Event, channel);
     m.message_id = Some(match field(Column::Id) {
-        Some(id) => id.to_string(),
-        None => ids.id(&conversation, Some(timestamp), &sender, ""),
+        Some(id) => id.into(),
+        None => ids.id(&conversation, Some(timestamp), &sender, "").into(),
     });
-    m.conversation = Some(conversation);
+    m.conversation = Some(conversation.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = people.iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)

@@ -13,7 +13,7 @@
 use super::sms_backup::{OWNER, fields, normalize_number, parse_millis, reader, root_element, text};
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Parsed};
+use crate::model::{DateSource, Kind, Message, Parsed, Text};
 use quick_xml::events::{BytesStart, Event};
 
 /// Who calls whom, from Android's `CallLog.Calls.TYPE`.
@@ -90,11 +90,11 @@ fn call(e: &BytesStart<'_>, ids: &mut SyntheticIds, source: u32) -> Parsed {
         Direction::Incoming => (party.clone(), OWNER.to_string()),
         Direction::Outgoing => (OWNER.to_string(), party.clone()),
     };
-    let mut m = Message::new(source, Kind::Event, "call");
-    m.message_id = Some(ids.id(&party, Some(timestamp), &sender, ""));
-    m.conversation = Some(party);
+    let mut m = Message::new(source, Kind::Event, Text::CALL);
+    m.message_id = Some(ids.id(&party, Some(timestamp), &sender, "").into());
+    m.conversation = Some(party.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = [recipient].iter().collect();
     m.duration = Some(duration);
     Parsed::Kept(m)

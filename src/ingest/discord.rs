@@ -17,7 +17,7 @@
 
 use super::json_export::{Item, add_damage, each_item, failure, first_key, has_key, read_object};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -164,11 +164,11 @@ pub(super) fn read(data: &[u8], _name: &str, source: u32, options: &Options) -> 
     );
     if direct {
         // A DM's people are those who wrote in it.
-        let people: HashSet<String> = out.messages.iter().map(|m| m.sender.clone()).collect();
+        let people: HashSet<String> = out.messages.iter().map(|m| m.sender.to_string()).collect();
         let mut people: Vec<String> = people.into_iter().collect();
         people.sort();
         for m in &mut out.messages {
-            m.recipients = people.iter().filter(|p| **p != m.sender).cloned().collect();
+            m.recipients = people.iter().filter(|p| **p != *m.sender).collect();
         }
     }
     out
@@ -183,7 +183,7 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
     let Some(timestamp) = parse_timestamp(&msg.timestamp, options) else {
         return Parsed::Skipped("unparsable_timestamp");
     };
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     if call {
         // From the call's start to its end: one that has not ended is not
         // counted yet, and one that ended as it began was not talked in.
@@ -197,23 +197,25 @@ fn message(msg: Msg, conversation: &str, channel_id: Option<&str>, source: u32, 
             Some(duration) if duration > 0 => m.duration = Some(duration),
             _ => return Parsed::Excluded("unanswered_call"),
         }
-        (m.kind, m.channel) = (Kind::Event, "call".into());
+        (m.kind, m.channel) = (Kind::Event, Text::CALL);
     }
     let author = msg.author;
     let name = author.name.filter(|n| !n.is_empty());
     m.sender = match (name, author.discriminator.as_deref()) {
-        (Some(name), Some(d)) if !d.is_empty() && d.bytes().any(|b| b != b'0') => format!("{name}#{d}"),
-        (Some(name), _) => name,
-        (None, _) => author.id.unwrap_or_default(),
+        (Some(name), Some(d)) if !d.is_empty() && d.bytes().any(|b| b != b'0') => {
+            format!("{name}#{d}").into()
+        }
+        (Some(name), _) => name.into(),
+        (None, _) => author.id.unwrap_or_default().into(),
     };
     m.automated = author.is_bot;
     m.parent_id = msg.reference.filter(|_| !call).and_then(|r| {
         let reply = r.kind.as_deref().is_none_or(|k| k == "Default");
         let here = r.channel_id.is_none() || r.channel_id.as_deref() == channel_id;
-        r.message_id.filter(|_| reply && here)
+        r.message_id.filter(|_| reply && here).map(Into::into)
     });
-    m.conversation = Some(conversation.to_string());
-    m.message_id = Some(msg.id);
+    m.conversation = Some(conversation.into());
+    m.message_id = Some(msg.id.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     // A call's content is the client's notice ("Started a call").
     m.bytes = msg.content.filter(|_| !call).map_or(0, |c| c.len() as u64);

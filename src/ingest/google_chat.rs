@@ -15,7 +15,7 @@
 use super::archive::{Archive, Stream};
 use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -341,19 +341,19 @@ fn message(msg: Msg, room: &Conversation, me: &[String], topics: &mut Topics, so
         return Parsed::Skipped("unparsable_timestamp");
     };
     let creator = msg.creator.unwrap_or_default();
-    let mut m = Message::new(source, Kind::Log, "chat");
-    m.sender = creator.identity().unwrap_or_default();
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
+    m.sender = creator.identity().unwrap_or_default().into();
     m.automated = creator
         .user_type
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("bot"));
-    m.recipients = room.members.iter().filter(|p| **p != m.sender).cloned().collect();
-    if me.contains(&m.sender) {
+    m.recipients = room.members.iter().filter(|p| **p != *m.sender).collect();
+    if me.iter().any(|me| *me == *m.sender) {
         m.labels = ["Sent"].iter().collect();
     }
-    m.conversation = Some(room.name.clone());
-    m.message_id = id;
-    m.parent_id = root;
+    m.conversation = Some(room.name.as_str().into());
+    m.message_id = id.map(Into::into);
+    m.parent_id = root.map(Into::into);
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.bytes = msg.text;
     Parsed::Kept(m)

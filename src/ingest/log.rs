@@ -4,7 +4,7 @@
 //! It is the way to bring any other source in (see the README).
 
 use super::{FileRead, Format};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime};
 use std::borrow::Cow;
 use std::io::{self, BufReader, Read};
@@ -165,7 +165,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
     ) else {
         return Parsed::Skipped("missing_required_column");
     };
-    let channel = optional(Column::Channel).map_or(Cow::Borrowed("chat"), |c| Cow::Owned(c.into_owned()));
+    let channel = optional(Column::Channel).map_or(Text::CHAT, |c| c.as_ref().into());
     let mut m = Message::new(source, Kind::Log, channel);
     if !timestamp.is_empty() {
         match parse_timestamp(&timestamp) {
@@ -173,10 +173,10 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
             None => return Parsed::Skipped("unparsable_timestamp"),
         }
     }
-    m.conversation = Some(conversation.into_owned());
-    m.sender = sender.into_owned();
-    m.message_id = optional(Column::MessageId).map(Cow::into_owned);
-    m.parent_id = optional(Column::ParentId).map(Cow::into_owned);
+    m.conversation = Some(conversation.as_ref().into());
+    m.sender = sender.as_ref().into();
+    m.message_id = optional(Column::MessageId).map(|id| id.as_ref().into());
+    m.parent_id = optional(Column::ParentId).map(|id| id.as_ref().into());
     m.recipients = optional(Column::Recipients)
         .map(|r| {
             r.split(';')
@@ -185,7 +185,7 @@ fn row<'a>(field: impl Fn(Column) -> Option<Cow<'a, str>>, source: u32, bytes: u
                 .collect()
         })
         .unwrap_or_default();
-    m.subject = optional(Column::Subject).map(Cow::into_owned).unwrap_or_default();
+    m.subject = optional(Column::Subject).unwrap_or_default().as_ref().into();
     m.bytes = bytes;
     Parsed::Kept(m)
 }

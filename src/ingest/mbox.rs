@@ -10,7 +10,7 @@
 //! nothing the metrics read. A `Content-Length` header (mboxcl/cl2) is
 //! trusted when it lands exactly on the next envelope or the end.
 
-use crate::model::Parsed;
+use crate::model::{Interner, Parsed};
 use crate::normalize::{date, email};
 use memchr::memmem;
 use std::io::{self, Read};
@@ -51,6 +51,7 @@ pub fn leading_blank_lines(data: &[u8]) -> usize {
 /// the stream.
 pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
     let mut block = Block::default();
+    let mut strings = Interner::default();
     let mut pos = 0;
     while pos < data.len() {
         let from_line = first_line(&data[pos..]);
@@ -63,7 +64,13 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
             .and_then(|length| content_length_end(data, header_start + head.body, length))
             .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
         block.header_fields_cut += u64::from(head.cut_fields);
-        let parsed = email::message(source, trim_cr(from_line), &head, (end - pos) as u64);
+        let parsed = email::message(
+            source,
+            trim_cr(from_line),
+            &head,
+            (end - pos) as u64,
+            &mut strings,
+        );
         block.messages.push((offset + pos as u64, parsed));
         pos = end;
     }
@@ -392,7 +399,7 @@ mod tests {
             .messages
             .iter()
             .map(|(_, p)| match p {
-                Parsed::Kept(m) => m.subject.clone(),
+                Parsed::Kept(m) => m.subject.to_string(),
                 other => format!("{other:?}"),
             })
             .collect()

@@ -4,7 +4,7 @@
 //! with a large attachment costs what its headers do.
 
 use super::{FileRead, Format, Stream, mbox};
-use crate::model::Parsed;
+use crate::model::{Interner, Parsed};
 use crate::normalize::email::{self, Head};
 use memchr::memmem;
 use rayon::prelude::*;
@@ -111,7 +111,7 @@ pub fn parse(data: &[u8], bytes: u64, received: Option<i64>, source: u32) -> (Pa
         _ => (received.map(envelope).unwrap_or_default(), 0),
     };
     let head = Head::scan(&data[start..]);
-    let parsed = email::message(source, &from_line, &head, bytes);
+    let parsed = email::message(source, &from_line, &head, bytes, &mut Interner::default());
     (parsed, head.cut_fields)
 }
 

@@ -15,7 +15,7 @@
 //! and the rest of the store read.
 
 use super::{FileRead, Format};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Interner, Kind, Message, Millis, Parsed, Text};
 use crate::normalize::{email, subject};
 use outlook_pst::ltp::prop_context::PropertyValue;
 use outlook_pst::ltp::table_context::TableContext;
@@ -451,15 +451,21 @@ fn message(p: Props, role: Role, source: u32) -> Parsed {
         return Parsed::Excluded("draft_or_unsent");
     }
     let head = header_block(&p);
-    let parsed = email::message(source, b"", &email::Head::scan(&head), p.size);
+    let parsed = email::message(
+        source,
+        b"",
+        &email::Head::scan(&head),
+        p.size,
+        &mut Interner::default(),
+    );
     let Parsed::Kept(mut m) = parsed else {
         return parsed;
     };
     if m.subject.is_empty()
         && let Some(subject) = p.subject
     {
-        m.subject_key = subject::normalize(&subject);
-        m.subject = subject;
+        m.subject_key = subject::normalize(&subject).into();
+        m.subject = subject.into();
     }
     if role == Role::Sent && !m.labels.iter().any(|l| l.eq_ignore_ascii_case("sent")) {
         m.labels.push("Sent");
@@ -523,17 +529,21 @@ fn meeting(p: Props, source: u32) -> Parsed {
     let Some(start) = p.start else {
         return Parsed::Skipped("missing_timestamp");
     };
-    let mut m = Message::new(source, Kind::Event, "meeting");
-    m.sender = p.sender.map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let mut m = Message::new(source, Kind::Event, Text::MEETING);
+    m.sender = p
+        .sender
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default()
+        .into();
     m.recipients = p
         .recipients
         .iter()
         .map(|r| r.trim().to_lowercase())
-        .filter(|r| *r != m.sender)
+        .filter(|r| *r != *m.sender)
         .collect();
-    m.subject = p.subject.unwrap_or_default();
-    m.conversation = Some(m.subject.clone());
-    m.message_id = p.search_key;
+    m.subject = p.subject.unwrap_or_default().into();
+    m.conversation = Some(m.subject.as_str().into());
+    m.message_id = p.search_key.map(Into::into);
     (m.timestamp, m.date_source) = (Some(start), DateSource::Date);
     m.duration = p.end.map(|end| end - start).filter(|d| *d >= 0);
     m.bytes = p.size;

@@ -14,7 +14,7 @@
 use super::archive::{Archive, Stream};
 use super::json_export::{Item, damage_reason, each_item, text_size};
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::DeserializeSeed;
@@ -424,13 +424,14 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &People, so
         return Parsed::Excluded("system_notice");
     }
     let user = non_empty(&msg.user).or_else(|| msg.comment.as_ref().and_then(|c| non_empty(&c.user)));
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     m.sender = match &user {
-        Some(id) => people.name(id),
+        Some(id) => people.name(id).into(),
         None => non_empty(&msg.username)
             .or_else(|| msg.bot_profile.as_ref().and_then(profile_name))
             .or_else(|| non_empty(&msg.bot_id))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
     };
     m.automated = msg.subtype.as_deref() == Some("bot_message")
         || match &user {
@@ -442,9 +443,9 @@ fn message(msg: Msg, conversation: &str, members: &[String], people: &People, so
         .filter(|id| Some(*id) != user.as_ref())
         .map(|id| people.name(id))
         .collect();
-    m.parent_id = msg.thread_ts.map(|t| t.id()).filter(|t| *t != ts);
-    m.conversation = Some(conversation.to_string());
-    m.message_id = Some(ts);
+    m.parent_id = msg.thread_ts.map(|t| t.id()).filter(|t| *t != ts).map(Into::into);
+    m.conversation = Some(conversation.into());
+    m.message_id = Some(ts.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
     m.bytes = msg.text;
     Parsed::Kept(m)

@@ -22,7 +22,7 @@
 
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use std::borrow::Cow;
@@ -311,11 +311,11 @@ fn message(
     ids: &mut SyntheticIds,
     source: u32,
 ) -> Message {
-    let mut m = Message::new(source, Kind::Log, "sms");
-    m.message_id = Some(ids.id(&conversation, Some(timestamp), &sender, body));
-    m.conversation = Some(conversation);
+    let mut m = Message::new(source, Kind::Log, Text::SMS);
+    m.message_id = Some(ids.id(&conversation, Some(timestamp), &sender, body).into());
+    m.conversation = Some(conversation.into());
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);
-    m.sender = sender;
+    m.sender = sender.into();
     m.recipients = recipients.iter().collect();
     m.bytes = body.len() as u64;
     m

@@ -24,7 +24,7 @@ use super::json_export::{
     Item, add_damage, each_item, failure, first_key, has_key, id_text, read_object, text_size,
 };
 use super::{FileRead, Options};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -406,11 +406,11 @@ fn read_chat(
     }
     if kind == "personal_chat" || kind == "bot_chat" {
         let rows = &mut out.messages[first..];
-        let mut people: Vec<String> = rows.iter().map(|m| m.sender.clone()).collect();
+        let mut people: Vec<String> = rows.iter().map(|m| m.sender.to_string()).collect();
         people.sort();
         people.dedup();
         for m in rows {
-            m.recipients = people.iter().filter(|p| **p != m.sender).cloned().collect();
+            m.recipients = people.iter().filter(|p| **p != *m.sender).collect();
         }
     }
 }
@@ -444,24 +444,25 @@ fn message(
         Some(name) => name.to_string(),
         None => from_id.clone().unwrap_or_default(),
     };
-    let mut m = Message::new(source, Kind::Log, "chat");
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
     if call {
         match call_duration(&msg) {
             Ok(duration) => m.duration = Some(duration),
             Err(reason) => return Parsed::Excluded(reason),
         }
-        (m.kind, m.channel) = (Kind::Event, "call".into());
+        (m.kind, m.channel) = (Kind::Event, Text::CALL);
     }
-    m.sender = sender;
+    m.sender = sender.into();
     m.automated = bot.is_some() && bot == from_id.as_deref();
-    m.conversation = Some(conversation.to_string());
-    m.message_id = msg.id.as_ref().and_then(id_text);
+    m.conversation = Some(conversation.into());
+    m.message_id = msg.id.as_ref().and_then(id_text).map(Into::into);
     m.parent_id = match (call, msg.reply_to_peer_id) {
         (false, None) => msg
             .reply_to_message_id
             .as_ref()
             .and_then(id_text)
-            .filter(|p| !notices.contains(p)),
+            .filter(|p| !notices.contains(p))
+            .map(Into::into),
         _ => None,
     };
     (m.timestamp, m.date_source) = (Some(timestamp), DateSource::Date);

@@ -63,7 +63,7 @@
 use super::archive::Archive;
 use super::synthetic_id::SyntheticIds;
 use super::{FileRead, Options, Reopen, Stream};
-use crate::model::{DateSource, Kind, Message, Millis, Parsed};
+use crate::model::{DateSource, Kind, Message, Millis, Parsed, Text};
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use std::io::{self, BufRead, BufReader, Read};
@@ -673,12 +673,12 @@ fn parse_record(
     }
     text.truncate(text.trim_end_matches(['\n', '\r']).len());
     let sender = clean_sender(sender);
-    let mut m = Message::new(source, Kind::Log, "chat");
-    m.message_id = Some(ids.id(conversation, Some(timestamp), &sender, &text));
-    m.conversation = Some(conversation.to_string());
+    let mut m = Message::new(source, Kind::Log, Text::CHAT);
+    m.message_id = Some(ids.id(conversation, Some(timestamp), &sender, &text).into());
+    m.conversation = Some(conversation.into());
     m.timestamp = Some(timestamp);
     m.date_source = DateSource::Date;
-    m.sender = sender;
+    m.sender = sender.into();
     m.bytes = record.bytes as u64;
     Parsed::Kept(m)
 }

@@ -11,12 +11,12 @@ use crate::thread::Threads;
 /// First response times in seconds, one per conversation that has one,
 /// with the conversation's channel, in conversation order. `class` is the
 /// class of each message's pair with its parent.
-pub fn times(
-    messages: &[Message],
+pub fn times<'a>(
+    messages: &'a [Message],
     threads: &Threads,
     scope: &Scope,
     class: &[Option<Class>],
-) -> Vec<(String, f64)> {
+) -> Vec<(&'a str, f64)> {
     let counted_ts = |m: &Message| m.timestamp.filter(|&t| scope.counts(Some(t)));
     // F of each conversation: (timestamp, index) of its earliest message.
     let mut opener: Vec<Option<(i64, usize)>> = vec![None; threads.names.len()];
@@ -46,10 +46,7 @@ pub fn times(
         .zip(first)
         .filter_map(|(f, answered)| {
             let (opened, f) = f?;
-            Some((
-                messages[f].channel.to_string(),
-                (answered? - opened) as f64 / 1000.0,
-            ))
+            Some((messages[f].channel.as_ref(), (answered? - opened) as f64 / 1000.0))
         })
         .collect()
 }

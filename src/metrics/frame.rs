@@ -5,7 +5,9 @@ use crate::model::Message;
 use crate::thread::Threads;
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
+use foldhash::{HashMap, HashMapExt};
 use polars::prelude::*;
+use std::collections::BTreeMap;
 
 /// Which messages the figures count.
 #[derive(Debug, Clone, Default)]
@@ -38,26 +40,19 @@ impl Scope {
     }
 }
 
-/// Columns: `idx`, `conversation`, `channel`, `sender`, `ts` (ms, null when
-/// undated), `week` (ISO week as `202401`, UTC), `weekday` (0 = Monday)
-/// and `hour` (in the report's zone; all three null when undated), `automated`, `parent`,
-/// `from_me`, `counted` (inside the period).
-pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) -> PolarsResult<DataFrame> {
+/// Columns: `idx`, `conversation`, `channel` and `sender` (as numbers: see
+/// `Name`), `ts` (ms, null when undated), `week` (ISO week as `202401`,
+/// UTC; null when undated), `automated`, `parent`, `from_me`, `counted`
+/// (inside the period).
+pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope) -> PolarsResult<DataFrame> {
     let n = messages.len();
     let idx: Vec<u32> = (0..n as u32).collect();
     let ts: Vec<Option<i64>> = messages.iter().map(|m| m.timestamp).collect();
-    let clocks: Vec<Option<(u32, u32)>> = ts.iter().map(|t| t.map(|t| clock(t, tz))).collect();
     let columns = vec![
         Column::new("idx".into(), idx),
         Column::new("conversation".into(), &threads.conversation),
-        Column::new(
-            "channel".into(),
-            messages.iter().map(|m| m.channel.as_ref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "sender".into(),
-            messages.iter().map(|m| m.sender.as_str()).collect::<Vec<_>>(),
-        ),
+        Column::new("channel".into(), Name::Channel.numbers(messages)),
+        Column::new("sender".into(), Name::Sender.numbers(messages)),
         Column::new(
             "week".into(),
             ts.iter().map(|t| t.map(week_number)).collect::<Vec<_>>(),
@@ -66,20 +61,12 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
         ),
-        Column::new(
-            "weekday".into(),
-            clocks.iter().map(|c| c.map(|c| c.0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "hour".into(),
-            clocks.iter().map(|c| c.map(|c| c.1)).collect::<Vec<_>>(),
-        ),
         Column::new("parent".into(), &threads.parent),
         Column::new(
             "from_me".into(),
             messages
                 .iter()
-                .map(|m| scope.me.contains(&m.sender))
+                .map(|m| scope.me.iter().any(|me| *me == *m.sender))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
@@ -89,6 +76,63 @@ pub fn messages(messages: &[Message], threads: &Threads, scope: &Scope, tz: Tz) 
         Column::new("ts".into(), ts),
     ];
     DataFrame::new(n, columns)
+}
+
+/// A name the message frame holds as a number: the row of the first
+/// message with that name. Equal names have equal numbers, so a frame
+/// groups and compares by them as by the names; a column of the names
+/// held a copy of each row's sender, and the pairs two more.
+#[derive(Debug, Clone, Copy)]
+pub enum Name {
+    Sender,
+    Channel,
+}
+
+impl Name {
+    pub fn of(self, m: &Message) -> &str {
+        match self {
+            Name::Sender => &m.sender,
+            Name::Channel => &m.channel,
+        }
+    }
+
+    /// The number of each row's name.
+    fn numbers(self, messages: &[Message]) -> Vec<u32> {
+        let mut first: HashMap<&str, u32> = HashMap::with_capacity(messages.len() / 16);
+        (0..messages.len() as u32)
+            .map(|i| *first.entry(self.of(&messages[i as usize])).or_insert(i))
+            .collect()
+    }
+
+    /// The names in a column of their numbers (`column` of `frame`).
+    pub fn column<'a>(
+        self,
+        frame: &DataFrame,
+        column: &str,
+        messages: &'a [Message],
+    ) -> PolarsResult<Vec<&'a str>> {
+        let rows = super::columns::u64s(frame, column)?;
+        Ok(rows.into_iter().map(|row| self.named(row, messages)).collect())
+    }
+
+    /// Groups keyed by the numbers of their names (as text, as a group-by
+    /// gives them back), keyed by the names.
+    pub fn keys<T>(self, groups: BTreeMap<String, T>, messages: &[Message]) -> BTreeMap<String, T> {
+        groups
+            .into_iter()
+            .map(|(row, group)| {
+                let name = row.parse().map_or("", |row| self.named(row, messages));
+                (name.to_string(), group)
+            })
+            .collect()
+    }
+
+    fn named(self, row: u64, messages: &[Message]) -> &str {
+        usize::try_from(row)
+            .ok()
+            .and_then(|row| messages.get(row))
+            .map_or("", |m| self.of(m))
+    }
 }
 
 /// The ISO week (UTC) of an instant as a number, `202401`: cheap to
@@ -101,7 +145,7 @@ pub fn week_number(ms: i64) -> u32 {
 }
 
 /// Weekday (0 = Monday) and hour of an instant, in the zone `tz`.
-fn clock(ms: i64, tz: Tz) -> (u32, u32) {
+pub fn clock(ms: i64, tz: Tz) -> (u32, u32) {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&tz))
         .map_or((0, 0), |t| (t.weekday().num_days_from_monday(), t.hour()))
@@ -121,6 +165,28 @@ mod tests {
         // 2024-12-30 is a Monday in ISO week 2025-W01; 2021-01-03 in 2020-W53.
         assert_eq!(week_label(week_number(1_735_516_800_000)), "2025-W01");
         assert_eq!(week_label(week_number(1_609_632_000_000)), "2020-W53");
+    }
+
+    #[test]
+    fn a_name_is_the_number_of_its_first_row_and_reads_back() {
+        let messages: Vec<Message> = [("ann", "chat"), ("bo", "chat"), ("ann", "chat"), ("", "sms")]
+            .iter()
+            .map(|&(sender, channel)| {
+                let mut m = Message::new(0, crate::model::Kind::Log, channel.into());
+                m.sender = sender.into();
+                m
+            })
+            .collect();
+        assert_eq!(Name::Sender.numbers(&messages), [0, 1, 0, 3]);
+        assert_eq!(Name::Channel.numbers(&messages), [0, 0, 0, 3]);
+        let groups = BTreeMap::from([("1".to_string(), 'b'), ("0".to_string(), 'a')]);
+        let named = BTreeMap::from([("ann".to_string(), 'a'), ("bo".to_string(), 'b')]);
+        assert_eq!(Name::Sender.keys(groups, &messages), named);
+        let frame = DataFrame::new(2, vec![Column::new("sender".into(), [3u32, 1])]).unwrap();
+        assert_eq!(
+            Name::Sender.column(&frame, "sender", &messages).unwrap(),
+            ["", "bo"]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use business_hours::{AfterHours, BusinessFigures, BusinessHours};
+use frame::Name;
 pub use frame::Scope;
 pub use sync_time::SyncTime;
 pub use tables::{message_table, response_table};
@@ -184,16 +185,21 @@ pub fn compute(
     settings: &Settings,
 ) -> PolarsResult<Metrics> {
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    // Each step below is two strands that share nothing: on two cores they
-    // run side by side.
-    let (frame, live) = rayon::join(
-        || frame::messages(messages, threads, &settings.scope, settings.tz),
+    // The frame, the live flags and the activity grid: strands that share
+    // nothing, side by side on two cores.
+    let (frame, (live, activity)) = rayon::join(
+        || frame::messages(messages, threads, &settings.scope),
         || {
-            sessions::live(
-                messages,
-                &threads.conversation,
-                &settings.scope,
-                settings.sync_threshold_ms,
+            rayon::join(
+                || {
+                    sessions::live(
+                        messages,
+                        &threads.conversation,
+                        &settings.scope,
+                        settings.sync_threshold_ms,
+                    )
+                },
+                || activity(messages, &settings.scope, settings.tz),
             )
         },
     );
@@ -201,12 +207,13 @@ pub fn compute(
     // Materialized once: every figure below reads it.
     let pairs = responses::pairs(&frame)?.collect()?.lazy();
     let pair_class = pair_classes(&pairs, messages.len())?;
-    let (by_group, by_thread) = rayon::join(
-        || by_group(&frame, &pairs, live, settings),
-        || by_thread(messages, threads, &settings.scope, &pair_class, sync_s),
-    );
-    let (groups, by_thread) = (by_group?, by_thread?);
+    let groups = by_group(messages, &frame, &pairs, live, settings)?;
     let classes = responses::class_counts(&pairs)?;
+    // The thread figures need neither frame: run after the groupings, not
+    // beside them, they find that memory free (the peak of a run), and
+    // polars' own pool keeps both cores busy in the groupings anyway.
+    drop((frame, pairs));
+    let by_thread = by_thread(messages, threads, &settings.scope, &pair_class, sync_s)?;
     let class = |c: Class| classes.get(&c).copied().unwrap_or(0);
     Ok(Metrics {
         threads: groups.threads,
@@ -225,14 +232,14 @@ pub fn compute(
         by_person: groups.by_person,
         direction: groups.direction,
         response_times_s: groups.response_times_s,
-        activity: groups.activity,
+        activity,
         sync_time: sync_time::compute(events, &settings.scope),
         business_hours: groups.business_hours,
     })
 }
 
 /// The figures of the frame's groupings: overall, by channel, week and
-/// person, mine, activity, business hours.
+/// person, mine, business hours.
 struct Groups {
     threads: u64,
     overall: Group,
@@ -241,11 +248,11 @@ struct Groups {
     by_person: BTreeMap<String, Person>,
     direction: Option<Direction>,
     response_times_s: Vec<f64>,
-    activity: [[u64; 24]; 7],
     business_hours: Option<BusinessFigures>,
 }
 
 fn by_group(
+    messages: &[Message],
     frame: &DataFrame,
     pairs: &LazyFrame,
     live: Vec<bool>,
@@ -259,15 +266,18 @@ fn by_group(
         responses: respond(None)?.remove("").unwrap_or_default(),
         messages: talk(None)?.remove("").unwrap_or_default(),
     };
-    let by_channel = merge_groups(respond(Some("channel"))?, talk(Some("channel"))?);
+    let by_channel = merge_groups(
+        Name::Channel.keys(respond(Some("channel"))?, messages),
+        Name::Channel.keys(talk(Some("channel"))?, messages),
+    );
     let by_week = merge_groups(respond(Some("week"))?, talk(Some("week"))?)
         .into_iter()
         .filter_map(|(week, group)| Some((frame::week_label(week.parse().ok()?), group)))
         .collect();
     let by_person = people(
-        respond(Some("sender"))?,
-        respond(Some("p_sender"))?,
-        talk(Some("sender"))?,
+        Name::Sender.keys(respond(Some("sender"))?, messages),
+        Name::Sender.keys(respond(Some("p_sender"))?, messages),
+        Name::Sender.keys(talk(Some("sender"))?, messages),
     );
     let direction = if settings.scope.me.is_empty() {
         None
@@ -281,7 +291,7 @@ fn by_group(
     let business_hours = settings
         .business_hours
         .as_ref()
-        .map(|hours| business_hours::figures::compute(frame, pairs, hours, sync_s))
+        .map(|hours| business_hours::figures::compute(messages, frame, pairs, hours, sync_s))
         .transpose()?;
     Ok(Groups {
         threads: count_threads(frame)?,
@@ -291,7 +301,6 @@ fn by_group(
         by_person,
         direction,
         response_times_s: responses::times(pairs, lit(true))?,
-        activity: activity(frame)?,
         business_hours,
     })
 }
@@ -314,7 +323,7 @@ fn by_thread(
 ) -> PolarsResult<ByThread> {
     let firsts = first_response::times(messages, threads, scope, pair_class);
     let first_values: Vec<f64> = firsts.iter().map(|f| f.1).collect();
-    let mut first_by_channel: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut first_by_channel: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (channel, s) in firsts {
         first_by_channel.entry(channel).or_default().push(s);
     }
@@ -326,28 +335,24 @@ fn by_thread(
         first_response_time_s: distribution(&first_values)?,
         first_response_by_channel: first_by_channel
             .iter()
-            .map(|(c, v)| Ok((c.clone(), distribution(v)?)))
+            .map(|(c, v)| Ok((c.to_string(), distribution(v)?)))
             .collect::<PolarsResult<_>>()?,
         turns,
         turns_by_channel,
     })
 }
 
-fn activity(frame: &DataFrame) -> PolarsResult<[[u64; 24]; 7]> {
-    let counts = frame
-        .clone()
-        .lazy()
-        .filter(col("counted").and(col("ts").is_not_null()))
-        .group_by([col("weekday"), col("hour")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .collect()?;
+/// Counted, timed messages by weekday and hour in `tz`: a plain count,
+/// where a frame grouped by two columns held both for every row.
+fn activity(messages: &[Message], scope: &Scope, tz: chrono_tz::Tz) -> [[u64; 24]; 7] {
     let mut grid = [[0u64; 24]; 7];
-    let days = columns::u64s(&counts, "weekday")?;
-    let hours = columns::u64s(&counts, "hour")?;
-    for ((d, h), n) in days.into_iter().zip(hours).zip(columns::u64s(&counts, "n")?) {
-        grid[(d as usize).min(6)][(h as usize).min(23)] = n;
+    for t in messages.iter().filter_map(|m| m.timestamp) {
+        if scope.counts(Some(t)) {
+            let (day, hour) = frame::clock(t, tz);
+            grid[(day as usize).min(6)][(hour as usize).min(23)] += 1;
+        }
     }
-    Ok(grid)
+    grid
 }
 
 fn count_threads(frame: &DataFrame) -> PolarsResult<u64> {
@@ -389,8 +394,7 @@ fn turns_of(
         class,
         counted: &counted,
     };
-    let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_ref()).collect();
-    (turns::compute(&input), turns::by_group(&input, &channels))
+    turns::compute(&input, |opener| &messages[opener].channel)
 }
 
 fn merge_groups(
@@ -464,7 +468,7 @@ pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
 
     #[test]
     fn metrics_serialize_with_the_summary_names_the_internal_counts_left_out() {
@@ -494,9 +498,9 @@ mod tests {
         let messages: Vec<Message> = rows
             .iter()
             .map(|&(conversation, sender, at, automated)| {
-                let mut m = Message::new(0, Kind::Log, "chat");
-                m.conversation = Some(conversation.to_string());
-                m.sender = sender.to_string();
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
+                m.conversation = Some(conversation.into());
+                m.sender = sender.into();
                 m.timestamp = at.map(|s| 1_700_000_000_000 + s * 1000);
                 m.automated = automated;
                 m
@@ -536,6 +540,26 @@ mod tests {
             m.buckets.iter().map(|b| b.responses).collect::<Vec<_>>(),
             [4, 2, 1, 0, 1, 1]
         );
+    }
+
+    #[test]
+    fn activity_counts_timed_messages_in_the_period_by_local_weekday_and_hour() {
+        // 2023-11-14 (a Tuesday) 22:13:20 UTC is Wednesday 07:13 in Tokyo.
+        let at = |t: Option<i64>| {
+            let mut m = Message::new(0, Kind::Log, Text::CHAT);
+            m.timestamp = t;
+            m
+        };
+        let t = 1_700_000_000_000;
+        let messages = [at(Some(t)), at(Some(t + 1)), at(None), at(Some(t + 86_400_000))];
+        let grid = activity(&messages, &Scope::default(), chrono_tz::Asia::Tokyo);
+        assert_eq!((grid[2][7], grid[3][7]), (2, 1));
+        assert_eq!(grid.iter().flatten().sum::<u64>(), 3, "undated rows have no hour");
+        let period = Scope {
+            until: Some(t + 1),
+            ..Scope::default()
+        };
+        assert_eq!(activity(&messages, &period, chrono_tz::UTC)[1][22], 1);
     }
 
     #[test]

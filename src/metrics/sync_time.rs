@@ -75,14 +75,14 @@ mod tests {
     use crate::model::Kind;
 
     fn event(channel: &'static str, start: &str, minutes: i64, people: &[&str]) -> Message {
-        let mut m = Message::new(0, Kind::Event, channel);
+        let mut m = Message::new(0, Kind::Event, channel.into());
         m.timestamp = Some(
             chrono::DateTime::parse_from_rfc3339(start)
                 .unwrap()
                 .timestamp_millis(),
         );
         m.duration = Some(minutes * 60_000);
-        m.sender = people[0].to_string();
+        m.sender = people[0].into();
         m.recipients = people[1..].iter().collect();
         m
     }

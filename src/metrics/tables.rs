@@ -54,11 +54,17 @@ fn message_rows(
             "conversation".into(),
             conversation
                 .iter()
-                .map(|&c| threads.names[c as usize].clone())
+                .map(|&c| threads.names[c as usize].as_str())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("message_id".into(), optional(&|m| m.message_id.clone())),
-        Column::new("parent_id".into(), optional(&|m| m.parent_id.clone())),
+        Column::new(
+            "message_id".into(),
+            optional(&|m| m.message_id.as_deref().map(str::to_string)),
+        ),
+        Column::new(
+            "parent_id".into(),
+            optional(&|m| m.parent_id.as_deref().map(str::to_string)),
+        ),
         Column::new(
             "link".into(),
             link.iter()
@@ -75,9 +81,9 @@ fn message_rows(
             "timestamp_ms".into(),
             messages.iter().map(|m| m.timestamp).collect::<Vec<_>>(),
         ),
-        Column::new("sender".into(), strings(&|m| m.sender.clone())),
+        Column::new("sender".into(), strings(&|m| m.sender.to_string())),
         Column::new("recipients".into(), strings(&|m| m.recipients.join(";"))),
-        Column::new("subject".into(), strings(&|m| m.subject.clone())),
+        Column::new("subject".into(), strings(&|m| m.subject.to_string())),
         Column::new(
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
@@ -110,7 +116,7 @@ pub fn response_table(
     threads: &Threads,
     settings: &super::Settings,
 ) -> PolarsResult<impl Iterator<Item = PolarsResult<DataFrame>>> {
-    let frame = frame::messages(messages, threads, &settings.scope, settings.tz)?;
+    let frame = frame::messages(messages, threads, &settings.scope)?;
     let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
     let table = responses::pairs(&frame)?
         .filter(Class::Response.is().and(col("counted")))
@@ -145,6 +151,15 @@ pub fn response_table(
             .map(|c| threads.names[c as usize].as_str())
             .collect();
         slice.with_column(Column::new("conversation".into(), conversation))?;
+        let names = [
+            ("channel", frame::Name::Channel),
+            ("responder", frame::Name::Sender),
+            ("requester", frame::Name::Sender),
+        ];
+        for (column, name) in names {
+            let names = name.column(&slice, column, messages)?;
+            slice.with_column(Column::new(column.into(), names))?;
+        }
         let mut columns = vec![
             message_id.with_name("message_id".into()),
             parent_id.with_name("parent_id".into()),
@@ -157,14 +172,14 @@ pub fn response_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
 
     #[test]
     fn the_message_table_comes_in_slices_that_make_the_whole() {
         let messages: Vec<Message> = (0..2 * SLICE_ROWS + 5)
             .map(|i| {
-                let mut m = Message::new(0, Kind::Log, "chat");
-                m.message_id = Some(format!("m{i}"));
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
+                m.message_id = Some(format!("m{i}").into());
                 m.timestamp = Some(i as i64 * 1000);
                 m
             })

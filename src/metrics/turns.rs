@@ -90,20 +90,22 @@ fn turn_of(input: &TurnInput) -> Vec<Option<u32>> {
     turn.into_iter().map(Option::flatten).collect()
 }
 
-pub fn compute(input: &TurnInput) -> Turns {
-    summarize(durations(input).into_iter().map(|(_, d)| d).collect())
-}
-
-/// The turn figures of each group of openers (a channel, say).
-pub fn by_group(input: &TurnInput, group: &[&str]) -> BTreeMap<String, Turns> {
+/// The turn figures, overall and of each group of openers (a channel,
+/// say), from one pass over the turns.
+pub fn compute<'a>(input: &TurnInput, group: impl Fn(usize) -> &'a str) -> (Turns, BTreeMap<String, Turns>) {
+    let durations = durations(input);
     let mut grouped: BTreeMap<&str, Vec<(f64, bool)>> = BTreeMap::new();
-    for (opener, d) in durations(input) {
-        grouped.entry(group[opener]).or_default().push(d);
+    for &(opener, d) in &durations {
+        grouped.entry(group(opener)).or_default().push(d);
     }
-    grouped
+    let by_group = grouped
         .into_iter()
         .map(|(g, d)| (g.to_string(), summarize(d)))
-        .collect()
+        .collect();
+    (
+        summarize(durations.into_iter().map(|(_, d)| d).collect()),
+        by_group,
+    )
 }
 
 /// Each timed turn's opener with its wait, and whether it was answered.
@@ -239,7 +241,9 @@ mod tests {
             class: &[None, FOLLOW_UP, RESPONSE, None, None],
             counted: &[true; 5],
         };
-        let turns = compute(&input);
+        let (turns, by_group) = compute(&input, |i| ["a", "a", "b", "b", "a"][i]);
+        assert_eq!(by_group["a"].timed_turns, 1, "turns group by their opener");
+        assert_eq!(by_group["b"].timed_turns, 2);
         // Turns: 0 (answered after 600 s), 2 (a response, not a follow-up:
         // its own turn, unanswered) and 3 (unanswered).
         assert_eq!(turns.timed_turns, 3);
@@ -262,6 +266,6 @@ mod tests {
             class: &[FOLLOW_UP, FOLLOW_UP],
             counted: &[true, true],
         };
-        assert_eq!(compute(&input).timed_turns, 0);
+        assert_eq!(compute(&input, |_| "").0.timed_turns, 0);
     }
 }

@@ -3,7 +3,7 @@
 //! `Received` chains are read only when `Date` fails.
 
 use super::date;
-use crate::model::{DateSource, Kind, Message, Parsed, StrList};
+use crate::model::{DateSource, Interner, Kind, Message, Parsed, Text};
 use mailparse::{MailAddr, addrparse_header};
 use std::borrow::Cow;
 
@@ -239,44 +239,50 @@ impl<'a> Head<'a> {
 }
 
 /// Normalizes one message. `from_line` is the mbox `From ` line without
-/// its line ending; `bytes` the size of the raw message.
-pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64) -> Parsed {
+/// its line ending; `bytes` the size of the raw message. Its strings are
+/// shared through `strings` with the other rows it serves.
+pub fn message(source: u32, from_line: &[u8], w: &Head, bytes: u64, strings: &mut Interner) -> Parsed {
     if !w.has_fields {
         return Parsed::Skipped("no_mail_headers");
     }
-    let labels: StrList = w
+    let labels = w
         .labels
-        .map(|f| {
-            f.text()
-                .split(',')
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect()
-        })
+        .map(|f| strings.list(f.text().split(',').map(str::trim).filter(|l| !l.is_empty())))
         .unwrap_or_default();
     if labels.iter().any(is_spam_or_trash) {
         return Parsed::Excluded(SPAM_OR_TRASH);
     }
 
-    let mut m = Message::new(source, Kind::Email, "email");
+    let mut m = Message::new(source, Kind::Email, Text::EMAIL);
     m.labels = labels;
     m.bytes = bytes;
-    m.message_id = w.message_id.and_then(|raw| msg_ids(raw).next()).map(String::from);
+    m.message_id = w
+        .message_id
+        .and_then(|raw| msg_ids(raw).next())
+        .map(|id| strings.text(&id));
     let in_reply_to = w.in_reply_to.and_then(|raw| msg_ids(raw).next());
-    m.references = w.references.map(|raw| msg_ids(raw).collect()).unwrap_or_default();
+    m.references = w
+        .references
+        .map(|raw| strings.ids(msg_ids(raw)))
+        .unwrap_or_default();
     m.has_link_ids = in_reply_to.is_some() || !m.references.is_empty();
     m.parent_id = in_reply_to
         .or_else(|| m.references.last().map(Cow::Borrowed))
         .filter(|p| m.message_id.as_deref() != Some(p))
-        .map(String::from);
-    m.conversation = w
-        .thread
-        .map(|f| f.text().trim().to_string())
-        .filter(|t| !t.is_empty());
-    m.sender = w.from.map(first_address).unwrap_or_default();
-    m.recipients = [w.to, w.cc].into_iter().flatten().flat_map(addresses).collect();
-    m.subject = w.subject.map(|f| f.text().into_owned()).unwrap_or_default();
-    m.subject_key = super::subject::normalize(&m.subject);
+        .map(|id| strings.text(&id));
+    m.conversation = w.thread.and_then(|f| {
+        let thread = f.text();
+        let thread = thread.trim();
+        (!thread.is_empty()).then(|| strings.text(thread))
+    });
+    m.sender = w
+        .from
+        .map(|f| strings.text(&first_address(f)))
+        .unwrap_or_default();
+    m.recipients = strings.list([w.to, w.cc].into_iter().flatten().flat_map(addresses));
+    let subject = w.subject.map(|f| f.text()).unwrap_or_default();
+    m.subject_key = strings.text(&super::subject::normalize(&subject));
+    m.subject = strings.text(&subject);
     m.automated = is_automated(w, &m.sender);
     (m.timestamp, m.date_source) = timestamp(w, from_line);
     Parsed::Kept(m)
@@ -519,7 +525,14 @@ mod tests {
 
     fn parse(raw: &str) -> Parsed {
         let head = Head::scan(raw.as_bytes());
-        message(0, b"From - Mon Jan  1 10:04:00 2024", &head, raw.len() as u64)
+        let strings = &mut Interner::default();
+        message(
+            0,
+            b"From - Mon Jan  1 10:04:00 2024",
+            &head,
+            raw.len() as u64,
+            strings,
+        )
     }
 
     fn kept(raw: &str) -> Message {

@@ -71,10 +71,10 @@ mod tests {
     use super::*;
 
     fn msg(kind: Kind, conversation: Option<&str>, id: Option<&str>, sender: &str) -> Message {
-        let mut m = Message::new(0, kind, "x");
-        m.conversation = conversation.map(str::to_string);
-        m.message_id = id.map(str::to_string);
-        m.sender = sender.to_string();
+        let mut m = Message::new(0, kind, "x".into());
+        m.conversation = conversation.map(Into::into);
+        m.message_id = id.map(Into::into);
+        m.sender = sender.into();
         m
     }
 

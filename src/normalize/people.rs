@@ -69,7 +69,7 @@ impl People {
                 m.automated = true;
             }
             if let Some(name) = self.name_of(&m.sender) {
-                m.sender = name.to_string();
+                m.sender = name.into();
             }
             m.recipients = m
                 .recipients
@@ -118,7 +118,7 @@ pub fn senders_of_sent_mail(messages: &[Message]) -> Vec<String> {
     let mut senders: Vec<String> = messages
         .par_iter()
         .filter(|m| !m.sender.is_empty() && m.labels.iter().any(|l| l.trim().eq_ignore_ascii_case("sent")))
-        .map(|m| m.sender.clone())
+        .map(|m| m.sender.to_string())
         .collect();
     senders.sort();
     senders.dedup();
@@ -128,10 +128,10 @@ pub fn senders_of_sent_mail(messages: &[Message]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
 
     fn message(sender: &str, recipients: &[&str]) -> Message {
-        let mut m = Message::new(0, Kind::Email, "email");
+        let mut m = Message::new(0, Kind::Email, Text::EMAIL);
         m.sender = sender.into();
         m.recipients = recipients.iter().map(|r| r.to_string()).collect();
         m

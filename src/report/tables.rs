@@ -174,7 +174,7 @@ fn defuse_formulas(slice: &DataFrame) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::model::{Kind, Text};
     use polars_io::SerReader;
     use polars_io::parquet::read::ParquetReader;
 
@@ -183,9 +183,9 @@ mod tests {
     fn chat(n: usize) -> Vec<Message> {
         (0..n)
             .map(|i| {
-                let mut m = Message::new(0, Kind::Log, "chat");
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
                 m.conversation = Some("c".into());
-                m.message_id = Some(format!("m{i}"));
+                m.message_id = Some(format!("m{i}").into());
                 m.sender = ["ann", "bob"][i % 2].into();
                 m.timestamp = Some(i as i64 * 60_000);
                 m

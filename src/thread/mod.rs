@@ -7,7 +7,7 @@
 //! explicit parent answer the previous timed row of their conversation.
 
 use crate::index::first_of_each;
-use crate::model::{Kind, Message, MessageIdx, Millis};
+use crate::model::{Kind, Message, MessageIdx, Millis, Text};
 use foldhash::{HashMap, HashMapExt};
 
 /// Subject joins reach at most this far back (inclusive).
@@ -28,8 +28,8 @@ pub enum Link {
 pub struct Threads {
     /// Conversation of each message, numbered by first appearance.
     pub conversation: Vec<u32>,
-    /// A readable key for each conversation.
-    pub names: Vec<String>,
+    /// A readable key for each conversation (a message's own string, shared).
+    pub names: Vec<Text>,
     pub parent: Vec<Option<MessageIdx>>,
     pub link: Vec<Option<Link>>,
 }
@@ -155,7 +155,7 @@ fn components(
 }
 
 /// Dense conversation numbers, in order of first appearance, with names.
-fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<String>) {
+fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<Text>) {
     #[derive(PartialEq, Eq, Hash)]
     enum Key<'a> {
         Named(Kind, &'a str),
@@ -178,7 +178,7 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
                 names.push(match (&m.conversation, &m.message_id) {
                     (Some(name), _) => name.clone(),
                     (None, Some(id)) => id.clone(),
-                    (None, None) => format!("#{}", names.len() + 1),
+                    (None, None) => format!("#{}", names.len() + 1).into(),
                 });
                 (names.len() - 1) as u32
             }
@@ -258,22 +258,22 @@ mod tests {
     const MINUTE: Millis = 60_000;
 
     fn mail(id: &str, parent: Option<&str>, refs: &[&str], subject: &str, t: Option<Millis>) -> Message {
-        let mut m = Message::new(0, Kind::Email, "email");
-        m.message_id = (!id.is_empty()).then(|| id.to_string());
-        m.parent_id = parent.map(str::to_string);
+        let mut m = Message::new(0, Kind::Email, Text::EMAIL);
+        m.message_id = (!id.is_empty()).then(|| id.into());
+        m.parent_id = parent.map(Into::into);
         m.references = refs.iter().collect();
         m.has_link_ids = parent.is_some() || !refs.is_empty();
-        m.subject = subject.to_string();
-        m.subject_key = crate::normalize::subject::normalize(subject);
+        m.subject = subject.into();
+        m.subject_key = crate::normalize::subject::normalize(subject).into();
         m.timestamp = t;
         m
     }
 
     fn chat(conv: &str, id: &str, parent: &str, t: Option<Millis>) -> Message {
-        let mut m = Message::new(0, Kind::Log, "chat");
-        m.conversation = Some(conv.to_string());
-        m.message_id = (!id.is_empty()).then(|| id.to_string());
-        m.parent_id = (!parent.is_empty()).then(|| parent.to_string());
+        let mut m = Message::new(0, Kind::Log, Text::CHAT);
+        m.conversation = Some(conv.into());
+        m.message_id = (!id.is_empty()).then(|| id.into());
+        m.parent_id = (!parent.is_empty()).then(|| parent.into());
         m.timestamp = t;
         m
     }

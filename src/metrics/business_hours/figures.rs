@@ -3,7 +3,9 @@
 
 use super::{BusinessHours, WorkClock};
 use crate::columns;
+use crate::metrics::frame::Name;
 use crate::metrics::{Distribution, ratio, responses};
+use crate::model::Message;
 use polars::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -85,6 +87,7 @@ impl<'a> Clocks<'a> {
 /// Computes the figures from the message frame and the pairs frame
 /// (`responses::pairs`).
 pub fn compute(
+    messages: &[Message],
     frame: &DataFrame,
     pairs: &LazyFrame,
     hours: &BusinessHours,
@@ -98,8 +101,8 @@ pub fn compute(
         .collect()?;
     let ts = columns::i64s(&answered, "ts")?;
     let p_ts = columns::i64s(&answered, "p_ts")?;
-    let senders = columns::strings(&answered, "sender")?;
-    let channels = columns::strings(&answered, "channel")?;
+    let senders = Name::Sender.column(&answered, "sender", messages)?;
+    let channels = Name::Channel.column(&answered, "channel", messages)?;
 
     let sent = frame
         .clone()
@@ -112,7 +115,7 @@ pub fn compute(
         .select([col("ts"), col("sender")])
         .collect()?;
     let sent_ts = columns::i64s(&sent, "ts")?;
-    let sent_by = columns::strings(&sent, "sender")?;
+    let sent_by = Name::Sender.column(&sent, "sender", messages)?;
 
     let instants = ts.iter().chain(&p_ts).chain(&sent_ts).flatten();
     let range = instants
@@ -129,7 +132,7 @@ pub fn compute(
     let mut business_s = Vec::with_capacity(ts.len());
     for ((t, p), sender) in ts.iter().zip(&p_ts).zip(&senders) {
         let ms = match (t, p) {
-            (Some(t), Some(p)) => clocks.of(sender.as_deref().unwrap_or("")).between(*p, *t),
+            (Some(t), Some(p)) => clocks.of(sender).between(*p, *t),
             _ => 0, // a response has both timestamps (rule 2)
         };
         business_s.push(ms as f64 / 1000.0);
@@ -154,12 +157,14 @@ pub fn compute(
     let mut after_hours_by_person: BTreeMap<String, AfterHours> = BTreeMap::new();
     for (t, sender) in sent_ts.iter().zip(sent_by) {
         let Some(t) = *t else { continue };
-        let sender = sender.unwrap_or_default();
-        let calendar = hours.calendar_of(&sender);
+        let calendar = hours.calendar_of(sender);
         let off = !calendar.is_working_at(t);
         let weekend = calendar.local_date(t).is_some_and(|d| !calendar.is_workday(d));
         after_hours.add(off, weekend);
-        after_hours_by_person.entry(sender).or_default().add(off, weekend);
+        after_hours_by_person
+            .entry(sender.to_string())
+            .or_default()
+            .add(off, weekend);
     }
 
     let default = &hours.default;
@@ -185,7 +190,7 @@ mod tests {
     use crate::metrics::business_hours::WorkCalendar;
     use crate::metrics::business_hours::{BusinessHours, parse_holidays, parse_work_hours, parse_workdays};
     use crate::metrics::{BusinessFigures, Scope, Settings, compute};
-    use crate::model::{Kind, Message};
+    use crate::model::{Kind, Message, Text};
     use chrono::DateTime;
     use chrono_tz::Tz;
     use std::collections::BTreeMap;
@@ -206,7 +211,7 @@ mod tests {
         let messages: Vec<Message> = rows
             .iter()
             .map(|&(sender, at)| {
-                let mut m = Message::new(0, Kind::Log, "chat");
+                let mut m = Message::new(0, Kind::Log, Text::CHAT);
                 m.conversation = Some("c".into());
                 m.sender = sender.into();
                 m.timestamp = Some(DateTime::parse_from_rfc3339(at).unwrap().timestamp_millis());
