@@ -489,27 +489,27 @@ fn from_parquet(data: &[u8], source: u32) -> Result<Vec<Message>> {
     // table's strings are never held twice, and equal ones are one.
     let mut strings = Interner::default();
     let mut text = |s: Option<&str>| strings.text(s.unwrap_or_default());
-    let mut each_text = |name: &str, set: &mut dyn FnMut(&mut Message, Option<&str>)| -> Result<()> {
+    let mut text_column = |name: &str, set: &mut dyn FnMut(&mut Message, Option<&str>)| -> Result<()> {
         Ok(each_text(&read(&[name])?, name, &mut messages, set)?)
     };
-    each_text("channel", &mut |m, s| m.channel = text(s))?;
-    each_text("sender", &mut |m, s| m.sender = text(s))?;
-    each_text("subject", &mut |m, s| m.subject = text(s))?;
-    each_text("subject_key", &mut |m, s| m.subject_key = text(s))?;
+    text_column("channel", &mut |m, s| m.channel = text(s))?;
+    text_column("sender", &mut |m, s| m.sender = text(s))?;
+    text_column("subject", &mut |m, s| m.subject = text(s))?;
+    text_column("subject_key", &mut |m, s| m.subject_key = text(s))?;
     let mut optional = |s: Option<&str>| s.map(|s| strings.text(s));
-    each_text("conversation", &mut |m, s| m.conversation = optional(s))?;
-    each_text("message_id", &mut |m, s| m.message_id = optional(s))?;
-    each_text("parent_id", &mut |m, s| m.parent_id = optional(s))?;
-    let mut each_list = |name: &str, set: &mut dyn FnMut(&mut Message, &[Option<&str>])| -> Result<()> {
+    text_column("conversation", &mut |m, s| m.conversation = optional(s))?;
+    text_column("message_id", &mut |m, s| m.message_id = optional(s))?;
+    text_column("parent_id", &mut |m, s| m.parent_id = optional(s))?;
+    let mut list_column = |name: &str, set: &mut dyn FnMut(&mut Message, &[Option<&str>])| -> Result<()> {
         Ok(each_list(&read(&[name])?, name, &mut messages, set)?)
     };
-    each_list("references", &mut |m, items| {
+    list_column("references", &mut |m, items| {
         m.references = strings.ids(items.iter().flatten().filter(|id| !id.is_empty()));
     })?;
-    each_list("recipients", &mut |m, items| {
+    list_column("recipients", &mut |m, items| {
         m.recipients = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
-    each_list("labels", &mut |m, items| {
+    list_column("labels", &mut |m, items| {
         m.labels = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
     let frame = read(&[
