@@ -31,6 +31,7 @@ use polars::prelude::*;
 use polars_io::SerReader;
 use polars_io::parquet::read::ParquetReader;
 use polars_io::parquet::write::{KeyValueMetadata, ParquetCompression, ParquetWriter};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -486,30 +487,35 @@ fn from_parquet(data: &[u8], source: u32) -> Result<Vec<Message>> {
         messages.push(m);
     }
     // Column by column, straight from the file into the rows: the
-    // table's strings are never held twice, and equal ones are one.
-    let mut strings = Interner::default();
-    let mut text = |s: Option<&str>| strings.text(s.unwrap_or_default());
-    let mut text_column = |name: &str, set: &mut dyn FnMut(&mut Message, Option<&str>)| -> Result<()> {
-        Ok(each_text(&read(&[name])?, name, &mut messages, set)?)
+    // table's strings are never held twice, and equal ones are one within
+    // a slice of rows, as within a block of a parsed mailbox.
+    let mut slices: Vec<Interner> = (0..messages.len().div_ceil(LOAD_SLICE_ROWS))
+        .map(|_| Interner::default())
+        .collect();
+    let text = |s: Option<&str>, strings: &mut Interner| strings.text(s.unwrap_or_default());
+    let optional = |s: Option<&str>, strings: &mut Interner| s.map(|s| strings.text(s));
+    let mut text_column = |name: &str, set: TextSetter| -> Result<()> {
+        Ok(each_text(&read(&[name])?, name, &mut messages, &mut slices, set)?)
     };
-    text_column("channel", &mut |m, s| m.channel = text(s))?;
-    text_column("sender", &mut |m, s| m.sender = text(s))?;
-    text_column("subject", &mut |m, s| m.subject = text(s))?;
-    text_column("subject_key", &mut |m, s| m.subject_key = text(s))?;
-    let mut optional = |s: Option<&str>| s.map(|s| strings.text(s));
-    text_column("conversation", &mut |m, s| m.conversation = optional(s))?;
-    text_column("message_id", &mut |m, s| m.message_id = optional(s))?;
-    text_column("parent_id", &mut |m, s| m.parent_id = optional(s))?;
-    let mut list_column = |name: &str, set: &mut dyn FnMut(&mut Message, &[Option<&str>])| -> Result<()> {
-        Ok(each_list(&read(&[name])?, name, &mut messages, set)?)
+    text_column("channel", &|m, s, strings| m.channel = text(s, strings))?;
+    text_column("sender", &|m, s, strings| m.sender = text(s, strings))?;
+    text_column("subject", &|m, s, strings| m.subject = text(s, strings))?;
+    text_column("subject_key", &|m, s, strings| m.subject_key = text(s, strings))?;
+    text_column("conversation", &|m, s, strings| {
+        m.conversation = optional(s, strings)
+    })?;
+    text_column("message_id", &|m, s, strings| m.message_id = optional(s, strings))?;
+    text_column("parent_id", &|m, s, strings| m.parent_id = optional(s, strings))?;
+    let mut list_column = |name: &str, set: ListSetter| -> Result<()> {
+        Ok(each_list(&read(&[name])?, name, &mut messages, &mut slices, set)?)
     };
-    list_column("references", &mut |m, items| {
+    list_column("references", &|m, items, strings| {
         m.references = strings.ids(items.iter().flatten().filter(|id| !id.is_empty()));
     })?;
-    list_column("recipients", &mut |m, items| {
+    list_column("recipients", &|m, items, strings| {
         m.recipients = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
-    list_column("labels", &mut |m, items| {
+    list_column("labels", &|m, items, strings| {
         m.labels = strings.list(items.iter().map(|s| s.unwrap_or_default()));
     })?;
     let frame = read(&[
@@ -538,49 +544,74 @@ fn from_parquet(data: &[u8], source: u32) -> Result<Vec<Message>> {
     Ok(messages)
 }
 
-/// Hands each row's value of a string column to `set`.
+/// The rows a loading thread fills at a time, with strings of their own:
+/// about as many as a parsed mailbox block holds, so that a loaded table
+/// shares as much as a parsed one, from interners small enough to stay in
+/// cache.
+const LOAD_SLICE_ROWS: usize = 16384;
+
+type TextSetter<'a> = &'a (dyn Fn(&mut Message, Option<&str>, &mut Interner) + Sync);
+type ListSetter<'a> = &'a (dyn Fn(&mut Message, &[Option<&str>], &mut Interner) + Sync);
+
+/// Hands each row's value of a string column to `set`, with the strings of
+/// its slice of rows; the slices in parallel.
 fn each_text(
     frame: &DataFrame,
     name: &str,
     messages: &mut [Message],
-    mut set: impl FnMut(&mut Message, Option<&str>),
+    slices: &mut [Interner],
+    set: TextSetter,
 ) -> PolarsResult<()> {
     // A column of nulls only reads as Null, not String.
     let column = frame.column(name)?.cast(&DataType::String)?;
-    for (m, value) in messages.iter_mut().zip(column.str()?.iter()) {
-        set(m, value);
-    }
+    let column = column.str()?;
+    messages
+        .par_chunks_mut(LOAD_SLICE_ROWS)
+        .zip(slices.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (rows, strings))| {
+            let values = column.slice((i * LOAD_SLICE_ROWS) as i64, rows.len());
+            for (m, value) in rows.iter_mut().zip(values.iter()) {
+                set(m, value, strings);
+            }
+        });
     Ok(())
 }
 
 /// Hands each row's items of a list-of-strings column to `set` (none for
-/// a null list).
+/// a null list), as `each_text` does.
 fn each_list(
     frame: &DataFrame,
     name: &str,
     messages: &mut [Message],
-    mut set: impl FnMut(&mut Message, &[Option<&str>]),
+    slices: &mut [Interner],
+    set: ListSetter,
 ) -> PolarsResult<()> {
     // One chunk: its offsets index the one array of items.
     let lists = frame.column(name)?.list()?.rechunk();
     let inner = lists.get_inner();
     let items: Vec<Option<&str>> = inner.str()?.iter().collect();
-    let mut rows = messages.iter_mut();
-    for chunk in lists.downcast_iter() {
-        let offsets = chunk.offsets().as_slice();
-        for (i, (bounds, m)) in offsets.windows(2).zip(rows.by_ref()).enumerate() {
-            let valid = chunk.validity().is_none_or(|v| v.get_bit(i));
-            let range = bounds[0] as usize..bounds[1] as usize;
-            set(
-                m,
-                if valid {
-                    items.get(range).unwrap_or_default()
-                } else {
-                    &[]
-                },
-            );
-        }
-    }
+    let chunk = lists.downcast_iter().next();
+    let (offsets, validity) = match chunk {
+        Some(chunk) => (chunk.offsets().as_slice(), chunk.validity()),
+        None => (&[0][..], None),
+    };
+    messages
+        .par_chunks_mut(LOAD_SLICE_ROWS)
+        .zip(slices.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (rows, strings))| {
+            for (j, m) in rows.iter_mut().enumerate() {
+                let row = i * LOAD_SLICE_ROWS + j;
+                let valid = validity.is_none_or(|v| v.get_bit(row));
+                let range = offsets.get(row..row + 2).map(|b| b[0] as usize..b[1] as usize);
+                let row_items = match range {
+                    Some(range) if valid => items.get(range).unwrap_or_default(),
+                    _ => &[],
+                };
+                set(m, row_items, strings);
+            }
+        });
     Ok(())
 }
 
