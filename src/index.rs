@@ -16,30 +16,28 @@ use std::hash::{BuildHasher, Hash};
 pub const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// For each of the rows `0..len`, the first row whose key equals its own
-/// (itself, for that one); `None` for a row without a key.
-pub fn first_of_each<K: Hash + Eq>(
-    len: usize,
-    key: impl Fn(usize) -> Option<K> + Sync,
-) -> Vec<Option<usize>> {
-    let hashes: Vec<Option<u64>> = (0..len)
+/// (itself, for that one); `None` for a row without a key. Rows are
+/// numbered in `u32`, as the message table's are: on a 4 GB mailbox the
+/// passes' vectors and table are half the size that `usize` makes them.
+pub fn first_of_each<K: Hash + Eq>(len: usize, key: impl Fn(usize) -> Option<K> + Sync) -> Vec<Option<u32>> {
+    // 0 for a row without a key; a key's hash with its low bit set.
+    let hashes: Vec<u64> = (0..len)
         .into_par_iter()
-        .map(|i| key(i).map(|k| HASHER.hash_one(k)))
+        .map(|i| key(i).map_or(0, |k| HASHER.hash_one(k) | 1))
         .collect();
-    let mut first_by_hash = HashTable::with_capacity(len);
+    let mut first_by_hash: HashTable<u32> = HashTable::with_capacity(len);
     hashes
         .iter()
         .enumerate()
-        .map(|(i, hash)| {
-            let same = |&j: &usize| key(j) == key(i);
-            Some(
-                match first_by_hash.entry((*hash)?, same, |&j| hashes[j].unwrap_or_default()) {
-                    Entry::Occupied(first) => *first.get(),
-                    Entry::Vacant(slot) => {
-                        slot.insert(i);
-                        i
-                    }
-                },
-            )
+        .map(|(i, &hash)| {
+            if hash == 0 {
+                return None;
+            }
+            let same = |&j: &u32| key(j as usize) == key(i);
+            Some(match first_by_hash.entry(hash, same, |&j| hashes[j as usize]) {
+                Entry::Occupied(first) => *first.get(),
+                Entry::Vacant(slot) => *slot.insert(i as u32).get(),
+            })
         })
         .collect()
 }

@@ -50,7 +50,7 @@ pub fn dedup(mut messages: Vec<Message>) -> Table {
     let keep: Vec<bool> = first_of_each(messages.len(), |i| duplicate_key(&messages[i]))
         .iter()
         .enumerate()
-        .map(|(i, first)| first.is_none_or(|first| first == i))
+        .map(|(i, first)| first.is_none_or(|first| first as usize == i))
         .collect();
     let before = messages.len();
     let mut keep = keep.into_iter();

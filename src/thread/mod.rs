@@ -38,14 +38,18 @@ pub struct Threads {
 pub fn link(messages: &[Message]) -> Threads {
     // Three strands that share nothing until the components are joined:
     // on two cores they run side by side.
-    let ((id_links, (parent, link)), subject_links) = rayon::join(
+    let ((mut sets, (parent, link)), subject_links) = rayon::join(
         || {
             let ids = Ids::index(messages);
-            rayon::join(|| id_links(messages, &ids), || parents(messages, &ids))
+            rayon::join(|| id_sets(messages, &ids), || parents(messages, &ids))
         },
         || subject_links(messages),
     );
-    let components = components(messages.len(), id_links, &subject_links);
+    for (a, b) in subject_links {
+        sets.union(a, b);
+    }
+    let components: Vec<MessageIdx> = (0..messages.len() as MessageIdx).map(|i| sets.find(i)).collect();
+    drop(sets);
     let (conversation, names) = conversations(messages, components);
     Threads {
         conversation,
@@ -94,42 +98,40 @@ impl<'a> Ids<'a> {
     }
 }
 
-/// Mail linked by ids: pairs of nodes to join, where nodes past the
-/// messages are ids that name no message in the data (they still link
-/// those naming them); and how many of those there are.
-fn id_links(messages: &[Message], ids: &Ids) -> (Vec<(usize, usize)>, usize) {
-    let mut links = Vec::new();
-    let mut ghosts: HashMap<&str, usize> = HashMap::new();
+/// Mail joined by ids: the sets of messages that name each other, where
+/// ids that name no message in the data are nodes of their own past the
+/// messages (they still link those naming them).
+fn id_sets(messages: &[Message], ids: &Ids) -> UnionFind {
+    let mut sets = UnionFind::new(messages.len());
+    let mut ghosts: HashMap<&str, MessageIdx> = HashMap::new();
     for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.kind == Kind::Email) {
         let linked = m.parent_id.as_deref().into_iter().chain(m.references.iter());
         for id in linked {
             let node = match ids.mail.get(id) {
-                Some(&message) => message as usize,
-                None => {
-                    let next = messages.len() + ghosts.len();
-                    *ghosts.entry(id).or_insert(next)
-                }
+                Some(&message) => message,
+                None => *ghosts.entry(id).or_insert_with(|| sets.add()),
             };
-            links.push((i, node));
+            sets.union(i as MessageIdx, node);
         }
     }
-    (links, ghosts.len())
+    sets
 }
 
 /// Mail that names no id joined to the latest earlier mail of its subject
 /// within `SUBJECT_WINDOW`.
-fn subject_links(messages: &[Message]) -> Vec<(usize, usize)> {
-    let mut timed: Vec<(Millis, usize)> = messages
+fn subject_links(messages: &[Message]) -> Vec<(MessageIdx, MessageIdx)> {
+    let mut timed: Vec<(Millis, MessageIdx)> = messages
         .iter()
         .enumerate()
         .filter(|(_, m)| m.kind == Kind::Email && !m.subject_key.is_empty())
-        .filter_map(|(i, m)| Some((m.timestamp?, i)))
+        .filter_map(|(i, m)| Some((m.timestamp?, i as MessageIdx)))
         .collect();
     timed.sort_unstable();
     let mut links = Vec::new();
-    let mut latest: HashMap<&str, (Millis, usize)> = HashMap::with_capacity(timed.len());
+    // Grown to the subjects there are, fewer than the messages.
+    let mut latest: HashMap<&str, (Millis, MessageIdx)> = HashMap::new();
     for (t, i) in timed {
-        let m = &messages[i];
+        let m = &messages[i as usize];
         if !m.has_link_ids
             && let Some(&(earlier, j)) = latest.get(m.subject_key.as_str())
             && t - earlier <= SUBJECT_WINDOW
@@ -141,25 +143,12 @@ fn subject_links(messages: &[Message]) -> Vec<(usize, usize)> {
     links
 }
 
-/// Union-find root of each message over id links and subject joins.
-fn components(
-    n: usize,
-    (id_links, ghosts): (Vec<(usize, usize)>, usize),
-    subject_links: &[(usize, usize)],
-) -> Vec<usize> {
-    let mut sets = UnionFind::new(n + ghosts);
-    for &(a, b) in id_links.iter().chain(subject_links) {
-        sets.union(a, b);
-    }
-    (0..n).map(|i| sets.find(i)).collect()
-}
-
 /// Dense conversation numbers, in order of first appearance, with names.
-fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec<Text>) {
+fn conversations(messages: &[Message], components: Vec<MessageIdx>) -> (Vec<u32>, Vec<Text>) {
     #[derive(PartialEq, Eq, Hash)]
     enum Key<'a> {
         Named(Kind, &'a str),
-        Component(usize),
+        Component(MessageIdx),
     }
     let key = |i: usize| {
         let m = &messages[i];
@@ -173,7 +162,7 @@ fn conversations(messages: &[Message], components: Vec<usize>) -> (Vec<u32>, Vec
     let mut conversation = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         let number = match first[i] {
-            Some(earlier) if earlier < i => conversation[earlier],
+            Some(earlier) if (earlier as usize) < i => conversation[earlier as usize],
             _ => {
                 names.push(match (&m.conversation, &m.message_id) {
                     (Some(name), _) => name.clone(),
@@ -218,36 +207,44 @@ fn parents(messages: &[Message], ids: &Ids) -> (Vec<Option<MessageIdx>>, Vec<Opt
 
 /// Disjoint sets with path halving and union by size.
 struct UnionFind {
-    parent: Vec<usize>,
+    parent: Vec<MessageIdx>,
     size: Vec<u32>,
 }
 
 impl UnionFind {
     fn new(n: usize) -> UnionFind {
         UnionFind {
-            parent: (0..n).collect(),
+            parent: (0..n as MessageIdx).collect(),
             size: vec![1; n],
         }
     }
 
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
+    /// A new set of one node, after the others.
+    fn add(&mut self) -> MessageIdx {
+        let node = self.parent.len() as MessageIdx;
+        self.parent.push(node);
+        self.size.push(1);
+        node
+    }
+
+    fn find(&mut self, mut x: MessageIdx) -> MessageIdx {
+        while self.parent[x as usize] != x {
+            self.parent[x as usize] = self.parent[self.parent[x as usize] as usize];
+            x = self.parent[x as usize];
         }
         x
     }
 
-    fn union(&mut self, a: usize, b: usize) {
+    fn union(&mut self, a: MessageIdx, b: MessageIdx) {
         let (mut a, mut b) = (self.find(a), self.find(b));
         if a == b {
             return;
         }
-        if self.size[a] < self.size[b] {
+        if self.size[a as usize] < self.size[b as usize] {
             std::mem::swap(&mut a, &mut b);
         }
-        self.parent[b] = a;
-        self.size[a] += self.size[b];
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
     }
 }
 
