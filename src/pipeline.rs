@@ -30,12 +30,14 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let settings = with_me(config, &messages);
     let table = normalize::dedup(messages);
     let threads = thread::link(&table.messages);
-    let metrics = metrics::compute(&table.messages, &table.events, &threads, &settings)?;
+    let mut metrics = metrics::compute(&table.messages, &table.events, &threads, &settings)?;
+    let responses = metrics.responses.take();
     let previous = match &config.periods.previous {
         Some(period) => {
             let scope = settings.scope.during(period.since, period.until);
             let settings = metrics::Settings {
                 scope,
+                response_rows: false,
                 ..settings.clone()
             };
             let figures = metrics::compute(&table.messages, &table.events, &threads, &settings)?;
@@ -60,14 +62,13 @@ pub fn run(config: &Config) -> Result<Outcome> {
     });
     let staging = lock.stage(&config.periods.current.name)?;
     let mut written = report::write(&summary, &charts, config.outputs, staging.dir())?;
-    let formats = config.outputs.tables();
-    if !formats.is_empty() {
+    if let Some(responses) = responses {
         written.extend(report::write_tables(
             &table.messages,
             &threads,
             &sources,
-            &settings,
-            &formats,
+            responses,
+            &config.outputs.tables(),
             staging.dir(),
         )?);
     }

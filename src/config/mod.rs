@@ -247,6 +247,7 @@ impl Config {
                 scope,
                 tz,
                 business_hours,
+                response_rows: !outputs.tables().is_empty(),
             },
             me_from_sent_mail: me.is_empty(),
             periods,

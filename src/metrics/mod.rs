@@ -38,6 +38,9 @@ pub struct Settings {
     /// Working calendars: when set, response times are also measured in
     /// working time, and after-hours messages counted.
     pub business_hours: Option<BusinessHours>,
+    /// Whether the counted responses are kept as the response table's
+    /// rows (`Metrics::responses`).
+    pub response_rows: bool,
 }
 
 /// count, mean, p50, p90, p99 and max of a distribution, in seconds; all
@@ -151,6 +154,9 @@ pub struct Metrics {
     /// that older summaries keep their bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessFigures>,
+    /// The response table's rows, when `Settings::response_rows` asks.
+    #[serde(skip)]
+    pub responses: Option<tables::Responses>,
 }
 
 /// The overall group as the summary's top level has it: there `messages`
@@ -209,6 +215,11 @@ pub fn compute(
     let pair_class = pair_classes(&pairs, messages.len())?;
     let groups = by_group(messages, &frame, &pairs, live, settings)?;
     let classes = responses::class_counts(&pairs)?;
+    // From the pairs at hand: the tables need not build the frame again.
+    let response_rows = settings
+        .response_rows
+        .then(|| tables::responses(&pairs, sync_s))
+        .transpose()?;
     // The thread figures need neither frame: run after the groupings, not
     // beside them, they find that memory free (the peak of a run), and
     // polars' own pool keeps both cores busy in the groupings anyway.
@@ -235,6 +246,7 @@ pub fn compute(
         activity,
         sync_time: sync_time::compute(events, &settings.scope),
         business_hours: groups.business_hours,
+        responses: response_rows,
     })
 }
 
@@ -512,6 +524,7 @@ mod tests {
             scope: Scope::default(),
             tz: chrono_tz::UTC,
             business_hours: None,
+            response_rows: false,
         };
         compute(&messages, &[], &threads, &settings).expect("metrics compute")
     }

@@ -3,7 +3,7 @@
 //! rows at a time; `report` encodes and writes them.
 
 use super::frame;
-use super::responses::{self, Class};
+use super::responses::Class;
 use crate::columns;
 use crate::model::{DateSource, Message, rfc3339};
 use crate::thread::{Link, Threads};
@@ -33,10 +33,10 @@ fn slices(n: usize) -> impl Iterator<Item = Range<usize>> {
 }
 
 /// One row a kept message of `rows`, every column of METRICS.md section 1.
-fn message_rows(
-    messages: &[Message],
+fn message_rows<'a>(
+    messages: &'a [Message],
     threads: &Threads,
-    sources: &[String],
+    sources: &'a [String],
     rows: Range<usize>,
 ) -> PolarsResult<DataFrame> {
     let (n, conversation, link) = (
@@ -45,11 +45,13 @@ fn message_rows(
         &threads.link[rows.clone()],
     );
     let messages = &messages[rows];
-    let strings = |f: &dyn Fn(&Message) -> String| messages.iter().map(f).collect::<Vec<_>>();
-    let optional = |f: &dyn Fn(&Message) -> Option<String>| messages.iter().map(f).collect::<Vec<_>>();
+    // The rows' own strings, borrowed: polars copies them into its column.
+    let strings = |f: &dyn Fn(&'a Message) -> &'a str| messages.iter().map(f).collect::<Vec<_>>();
+    let optional = |f: &dyn Fn(&'a Message) -> Option<&'a str>| messages.iter().map(f).collect::<Vec<_>>();
+    let joined = |f: &dyn Fn(&Message) -> String| messages.iter().map(f).collect::<Vec<_>>();
     let columns = vec![
-        Column::new("source".into(), strings(&|m| sources[m.source as usize].clone())),
-        Column::new("channel".into(), strings(&|m| m.channel.to_string())),
+        Column::new("source".into(), strings(&|m| &sources[m.source as usize])),
+        Column::new("channel".into(), strings(&|m| &m.channel)),
         Column::new(
             "conversation".into(),
             conversation
@@ -57,14 +59,8 @@ fn message_rows(
                 .map(|&c| threads.names[c as usize].as_str())
                 .collect::<Vec<_>>(),
         ),
-        Column::new(
-            "message_id".into(),
-            optional(&|m| m.message_id.as_deref().map(str::to_string)),
-        ),
-        Column::new(
-            "parent_id".into(),
-            optional(&|m| m.parent_id.as_deref().map(str::to_string)),
-        ),
+        Column::new("message_id".into(), optional(&|m| m.message_id.as_deref())),
+        Column::new("parent_id".into(), optional(&|m| m.parent_id.as_deref())),
         Column::new(
             "link".into(),
             link.iter()
@@ -76,49 +72,51 @@ fn message_rows(
                 })
                 .collect::<Vec<_>>(),
         ),
-        Column::new("timestamp".into(), optional(&|m| m.timestamp.map(rfc3339))),
+        Column::new(
+            "timestamp".into(),
+            messages
+                .iter()
+                .map(|m| m.timestamp.map(rfc3339))
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "timestamp_ms".into(),
             messages.iter().map(|m| m.timestamp).collect::<Vec<_>>(),
         ),
-        Column::new("sender".into(), strings(&|m| m.sender.to_string())),
-        Column::new("recipients".into(), strings(&|m| m.recipients.join(";"))),
-        Column::new("subject".into(), strings(&|m| m.subject.to_string())),
+        Column::new("sender".into(), strings(&|m| &m.sender)),
+        Column::new("recipients".into(), joined(&|m| m.recipients.join(";"))),
+        Column::new("subject".into(), strings(&|m| &m.subject)),
         Column::new(
             "automated".into(),
             messages.iter().map(|m| m.automated).collect::<Vec<_>>(),
         ),
-        Column::new("labels".into(), strings(&|m| m.labels.join(","))),
+        Column::new("labels".into(), joined(&|m| m.labels.join(","))),
         Column::new(
             "bytes".into(),
             messages.iter().map(|m| m.bytes).collect::<Vec<_>>(),
         ),
         Column::new(
             "date_source".into(),
-            strings(&|m| {
-                match m.date_source {
-                    DateSource::Date => "date",
-                    DateSource::Received => "received",
-                    DateSource::FromLine => "from_line",
-                    DateSource::None => "none",
-                }
-                .to_string()
+            strings(&|m| match m.date_source {
+                DateSource::Date => "date",
+                DateSource::Received => "received",
+                DateSource::FromLine => "from_line",
+                DateSource::None => "none",
             }),
         ),
     ];
     DataFrame::new(n, columns)
 }
 
-/// One row a counted response: who answered whom, when, how fast; in
-/// slices of rows, with their ids and conversations looked up per slice.
-pub fn response_table(
-    messages: &[Message],
-    threads: &Threads,
-    settings: &super::Settings,
-) -> PolarsResult<impl Iterator<Item = PolarsResult<DataFrame>>> {
-    let frame = frame::messages(messages, threads, &settings.scope)?;
-    let sync_s = settings.sync_threshold_ms as f64 / 1000.0;
-    let table = responses::pairs(&frame)?
+/// The counted responses, in message order, with the response table's
+/// columns but for their ids and names (`response_table` adds those).
+#[derive(Debug, Clone, Default)]
+pub struct Responses(DataFrame);
+
+/// The counted responses among `pairs` (see `responses::pairs`).
+pub(super) fn responses(pairs: &LazyFrame, sync_s: f64) -> PolarsResult<Responses> {
+    let table = pairs
+        .clone()
         .filter(Class::Response.is().and(col("counted")))
         .sort(["idx"], SortMultipleOptions::default())
         .select([
@@ -136,7 +134,18 @@ pub fn response_table(
             col("p_from_me").alias("answered_me"),
         ])
         .collect()?;
-    Ok(slices(table.height()).map(move |rows| {
+    Ok(Responses(table))
+}
+
+/// One row a counted response: who answered whom, when, how fast; in
+/// slices of rows, with their ids and conversations looked up per slice.
+pub fn response_table<'a>(
+    messages: &'a [Message],
+    threads: &'a Threads,
+    responses: Responses,
+) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+    let table = responses.0;
+    slices(table.height()).map(move |rows| {
         let mut slice = table.slice(rows.start as i64, rows.len());
         let id = |name: &str| -> PolarsResult<Column> {
             let ids: Vec<Option<&str>> = columns::u64s(&slice, name)?
@@ -166,7 +175,7 @@ pub fn response_table(
         ];
         columns.extend(slice.columns().iter().skip(2).cloned());
         DataFrame::new(slice.height(), columns)
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! polars a slice of rows at a time, so that users can go on in polars,
 //! pandas, DuckDB or a spreadsheet.
 
-use crate::metrics::{self, Settings};
+use crate::metrics;
 use crate::model::Message;
 use crate::thread::Threads;
 use polars::prelude::*;
@@ -28,14 +28,14 @@ pub fn write_tables(
     messages: &[Message],
     threads: &Threads,
     sources: &[String],
-    settings: &Settings,
+    responses: metrics::tables::Responses,
     formats: &[TableFormat],
     dir: &Path,
 ) -> PolarsResult<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut slices = metrics::message_table(messages, threads, sources);
     written.extend(write_table(dir, "messages", formats, &mut slices)?);
-    let mut slices = metrics::response_table(messages, threads, settings)?;
+    let mut slices = metrics::response_table(messages, threads, responses);
     written.extend(write_table(dir, "responses", formats, &mut slices)?);
     Ok(written)
 }
@@ -194,15 +194,18 @@ mod tests {
     }
 
     fn write(messages: &[Message], dir: &Path) -> Vec<PathBuf> {
-        let settings = Settings {
+        let settings = metrics::Settings {
             sync_threshold_ms: 300_000,
             scope: metrics::Scope::default(),
             tz: chrono_tz::UTC,
             business_hours: None,
+            response_rows: true,
         };
         let threads = crate::thread::link(messages);
+        let figures = metrics::compute(messages, &[], &threads, &settings).unwrap();
+        let responses = figures.responses.expect("kept when asked for");
         let formats = [TableFormat::Csv, TableFormat::Parquet];
-        write_tables(messages, &threads, &["chat.csv".into()], &settings, &formats, dir).unwrap()
+        write_tables(messages, &threads, &["chat.csv".into()], responses, &formats, dir).unwrap()
     }
 
     #[test]

@@ -223,6 +223,7 @@ mod tests {
             scope: Scope::default(),
             tz: chrono_tz::UTC,
             business_hours: Some(hours),
+            response_rows: false,
         };
         let threads = crate::thread::link(&messages);
         compute(&messages, &[], &threads, &settings)
