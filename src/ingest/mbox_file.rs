@@ -103,42 +103,37 @@ fn read_opened_mbox(
         start = mbox::leading_blank_lines(&read_at(file, 0, HEAD_BYTES)?) as u64;
     }
     // Batches of blocks are parsed on the pool while the next batch's
-    // bounds are found, and accounted in file order, so that the rows a
-    // file's duplicates would take are dropped before the next batch.
+    // bounds are found and the batch before is accounted, in file order,
+    // so that the rows a file's duplicates would take are dropped early.
     let batch_len = rayon::current_num_threads() * 2;
     let mut bounds = BlockBounds::new(file, start, size);
     let mut batch: Vec<_> = bounds.by_ref().take(batch_len).collect();
+    let mut parsed = Vec::new();
     let mut end = start;
-    'blocks: while !batch.is_empty() {
-        let (next, reads) = rayon::join(
-            || bounds.by_ref().take(batch_len).collect::<Vec<_>>(),
+    loop {
+        let is_last = batch.is_empty();
+        let ((next, reads), went_on) = rayon::join(
             || {
-                batch
-                    .par_iter()
-                    .map(|range| {
-                        let read = read_block(file, range.clone(), source);
-                        progress.fetch_add(range.end - range.start, Ordering::Relaxed);
-                        read
-                    })
-                    .collect::<Vec<_>>()
+                rayon::join(
+                    || bounds.by_ref().take(batch_len).collect::<Vec<_>>(),
+                    || {
+                        batch
+                            .par_iter()
+                            .map(|range| {
+                                let read = read_block(file, range.clone(), source);
+                                progress.fetch_add(range.end - range.start, Ordering::Relaxed);
+                                read
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )
             },
+            || account(std::mem::take(&mut parsed), is_last, &mut out, &mut end, source),
         );
-        let last = if next.is_empty() {
-            batch.len() - 1
-        } else {
-            usize::MAX
-        };
-        for (i, (range, read)) in batch.iter().zip(reads).enumerate() {
-            let (block, bytes, whole_line) = read?;
-            if end < range.start {
-                break 'blocks; // after a block cut short: the file shrank
-            }
-            if i == last && whole_line {
-                out.resume = Some(out.resume_at(range.start));
-            }
-            out.add_block(block, source);
-            end = range.start + bytes;
+        if !went_on? || is_last {
+            break;
         }
+        parsed = batch.into_iter().zip(reads).collect();
         batch = next;
     }
     let now = file.metadata()?.len();
@@ -150,6 +145,35 @@ fn read_opened_mbox(
         ));
     }
     Ok(out)
+}
+
+/// A parsed block: its range, and what `read_block` gave.
+type ParsedBlock = (std::ops::Range<u64>, io::Result<(mbox::Block, u64, bool)>);
+
+/// Adds a batch of parsed blocks to `out` in file order; `end` is where the
+/// blocks so far end. Gives false, having stopped, at a block after one cut
+/// short (the file shrank). `is_last`: no batch follows, so the last
+/// block's start is where a grown file's next read resumes.
+fn account(
+    batch: Vec<ParsedBlock>,
+    is_last: bool,
+    out: &mut FileRead,
+    end: &mut u64,
+    source: u32,
+) -> io::Result<bool> {
+    let last = batch.len().wrapping_sub(1);
+    for (i, (range, read)) in batch.into_iter().enumerate() {
+        let (block, bytes, whole_line) = read?;
+        if *end < range.start {
+            return Ok(false);
+        }
+        if is_last && i == last && whole_line {
+            out.resume = Some(out.resume_at(range.start));
+        }
+        out.add_block(block, source);
+        *end = range.start + bytes;
+    }
+    Ok(true)
 }
 
 /// Up to `len` bytes of `file` from `offset` (fewer at its end).
