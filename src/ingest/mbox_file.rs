@@ -228,13 +228,18 @@ struct BlockBounds<'a> {
     file: &'a File,
     next: u64,
     size: u64,
+    /// The window read last, its buffer kept for the next one.
+    window: Vec<u8>,
 }
 
 impl<'a> BlockBounds<'a> {
-    /// The bytes searched at a time, and those before them that a
-    /// separator's check looks back on (its blank or boundary line) and
-    /// after them that hold its envelope line and the next.
+    /// The bytes searched at first, and at most at a time: a separator is
+    /// mostly a message away, and the window doubles while none is found.
+    const FIRST_WINDOW: u64 = 16 << 10;
     const WINDOW: u64 = 256 << 10;
+    /// The bytes before a window that a separator's check looks back on
+    /// (its blank or boundary line), and after it that hold its envelope
+    /// line and the next.
     const BEHIND: u64 = 16 << 10;
     const AHEAD: u64 = 16 << 10;
 
@@ -243,25 +248,31 @@ impl<'a> BlockBounds<'a> {
             file,
             next: start,
             size,
+            window: Vec::new(),
         }
     }
 
     /// The first separator whose line starts after `from`, or the end.
-    fn separator_after(&self, mut from: u64) -> u64 {
+    fn separator_after(&mut self, mut from: u64) -> u64 {
+        let mut searched_len = Self::FIRST_WINDOW;
         while from < self.size {
             let context = from.saturating_sub(Self::BEHIND);
-            let len = from + Self::WINDOW + Self::AHEAD - context;
-            let Ok(window) = read_at(self.file, context, len as usize) else {
+            let len = from + searched_len + Self::AHEAD - context;
+            self.window.clear();
+            let mut reader = At::new(self.file, context, context + len);
+            if reader.read_to_end(&mut self.window).is_err() {
                 return self.size;
-            };
-            let searched = (from - context) as usize..(from + Self::WINDOW - context) as usize;
-            if let Some(at) = mbox::separator_in(&window, searched) {
+            }
+            let window = &self.window;
+            let searched = (from - context) as usize..(from + searched_len - context) as usize;
+            if let Some(at) = mbox::separator_in(window, searched) {
                 return context + at as u64;
             }
             if (window.len() as u64) < len {
                 return self.size; // the end, or the file shrank
             }
-            from += Self::WINDOW;
+            from += searched_len;
+            searched_len = (searched_len * 2).min(Self::WINDOW);
         }
         self.size
     }
