@@ -317,9 +317,8 @@ impl<const N: usize> PartialEq<[&str; N]> for Ids {
 /// Gives equal strings one allocation. On header-dense mail most of a
 /// row's strings repeat those of rows nearby: its sender, recipients,
 /// labels, subject and thread id, and its parent's id, which is the
-/// message id of an earlier row. An interner serves one block of rows on
-/// one thread, so it takes no lock; a string that blocks share is one
-/// copy per block.
+/// message id of an earlier row. An interner serves one thread, so it
+/// takes no lock.
 #[derive(Default)]
 pub struct Interner {
     /// Each string with its hash: growing the table and probing it then
@@ -331,6 +330,11 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// How many strings it holds.
+    pub fn strings(&self) -> usize {
+        self.strings.len()
+    }
+
     /// The shared copy of `text`.
     pub fn text(&mut self, text: &str) -> Text {
         if text.is_empty() {

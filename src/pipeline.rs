@@ -92,7 +92,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
 /// in their arenas, where the stages after, on other threads, do not reuse
 /// it (on a 4 GB mailbox, 54 MB of a 400 MB peak).
 fn release_freed_memory() {
-    ingest::drop_spare_buffers();
+    ingest::drop_worker_buffers();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim returns free memory only; no allocation moves.
     unsafe {

@@ -47,11 +47,10 @@ pub fn leading_blank_lines(data: &[u8]) -> usize {
 }
 
 /// Splits `data`, which starts at a message boundary and ends at one, into
-/// messages, parsing each one's headers. `offset` is where `data` starts in
-/// the stream.
-pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
+/// messages, parsing each one's headers, their strings shared through
+/// `strings`. `offset` is where `data` starts in the stream.
+pub fn parse_block(data: &[u8], offset: u64, source: u32, strings: &mut Interner) -> Block {
     let mut block = Block::default();
-    let mut strings = Interner::default();
     let mut pos = 0;
     while pos < data.len() {
         let from_line = first_line(&data[pos..]);
@@ -64,13 +63,7 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32) -> Block {
             .and_then(|length| content_length_end(data, header_start + head.body, length))
             .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
         block.header_fields_cut += u64::from(head.cut_fields);
-        let parsed = email::message(
-            source,
-            trim_cr(from_line),
-            &head,
-            (end - pos) as u64,
-            &mut strings,
-        );
+        let parsed = email::message(source, trim_cr(from_line), &head, (end - pos) as u64, strings);
         block.messages.push((offset + pos as u64, parsed));
         pos = end;
     }
@@ -198,8 +191,8 @@ impl RawBlock {
     }
 
     /// Parses the block of a stream that starts at byte `start` of its file.
-    pub fn parse(&self, start: u64, source: u32) -> Block {
-        let mut block = parse_block(self.data(), start + self.offset, source);
+    pub fn parse(&self, start: u64, source: u32, strings: &mut Interner) -> Block {
+        let mut block = parse_block(self.data(), start + self.offset, source, strings);
         if let Some((_, Parsed::Kept(last))) = block.messages.last_mut() {
             last.bytes += self.passed_over;
         }
@@ -391,7 +384,7 @@ mod tests {
     use super::*;
 
     fn split(data: &str) -> Block {
-        parse_block(data.as_bytes(), 0, 0)
+        parse_block(data.as_bytes(), 0, 0, &mut Interner::default())
     }
 
     fn subjects(block: &Block) -> Vec<String> {
@@ -462,7 +455,7 @@ mod tests {
         while let Some(raw) = blocks.next_block().unwrap() {
             assert_eq!(raw.offset, offset);
             assert!(raw.data().starts_with(b"From "));
-            total += raw.parse(0, 0).messages.len();
+            total += raw.parse(0, 0, &mut Interner::default()).messages.len();
             offset += raw.data().len() as u64;
         }
         assert_eq!(total, 20);
@@ -480,7 +473,7 @@ mod tests {
         while let Some(raw) = blocks.next_block().unwrap() {
             assert!(raw.data().len() <= 1000, "a block of {} bytes", raw.data().len());
             assert_eq!(raw.offset, offset, "offsets count the bytes passed over");
-            let block = raw.parse(0, 0);
+            let block = raw.parse(0, 0, &mut Interner::default());
             subjects.extend(self::subjects(&block));
             sizes.extend(block.messages.iter().map(|(_, p)| match p {
                 Parsed::Kept(m) => m.bytes,
@@ -530,7 +523,7 @@ mod tests {
         let mut blocks = Blocks::new(&b""[..], mbox.clone().into_bytes(), 1 << 20, 1 << 20);
         let raw = blocks.next_block().unwrap().unwrap();
         assert_eq!(raw.offset, 6, "the blank lines are passed over, and counted");
-        let block = raw.parse(0, 0);
+        let block = raw.parse(0, 0, &mut Interner::default());
         assert_eq!(subjects(&block), ["one", "two"]);
         assert_eq!(block.messages[0].0, 6);
     }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::{BLOCK_BYTES, FileRead, Format, HEAD_BYTES, Input, Resume, Stream, mbox};
-use crate::model::Message;
+use crate::model::{Interner, Message};
 
 /// Reads a plain mailbox that grew by appending: `earlier` is what it gave
 /// before, whose blocks up to `resume` are kept, and only the rest of the
@@ -199,7 +199,7 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
     let mut whole_line = false;
     while let Some(raw) = blocks.next_block()? {
         whole_line |= memchr::memchr(b'\n', raw.data()).is_some();
-        let part = raw.parse(range.start, source);
+        let part = with_worker_strings(|strings| raw.parse(range.start, source, strings));
         block.messages.extend(part.messages);
         block.suspicious_from_lines += part.suspicious_from_lines;
         block.header_fields_cut += part.header_fields_cut;
@@ -213,12 +213,35 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
 
 thread_local! {
     static SPARE: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
+    static STRINGS: std::cell::Cell<Interner> = std::cell::Cell::new(Interner::default());
 }
 
-/// Drops every worker's spare block buffer: after the last input is read
-/// it is only memory held (two 8 MB buffers on two cores).
-pub fn drop_spare_buffers() {
-    rayon::broadcast(|_| SPARE.take());
+/// The most strings a worker's interner holds before it starts anew: the
+/// blocks it parses in a row share their strings (a thread's subject, the
+/// ids its References repeat), from a table small enough to stay in
+/// cache. On a dense 4 GB mailbox, peak RSS 328 → 292 MB (medians of 5)
+/// against an interner per block, as fast; 16 K and 64 K strings did
+/// worse.
+const WORKER_STRINGS: usize = 32_768;
+
+/// Runs `parse` with this worker's interner, kept for its next block.
+fn with_worker_strings<T>(parse: impl FnOnce(&mut Interner) -> T) -> T {
+    let mut strings = STRINGS.take();
+    let parsed = parse(&mut strings);
+    if strings.strings() < WORKER_STRINGS {
+        STRINGS.set(strings);
+    }
+    parsed
+}
+
+/// Drops every worker's spare block buffer and interner: after the last
+/// input is read they are only memory held (two 8 MB buffers on two
+/// cores, and the tables).
+pub fn drop_worker_buffers() {
+    rayon::broadcast(|_| {
+        SPARE.take();
+        STRINGS.take();
+    });
 }
 
 /// A plain mbox file cut into ranges of whole messages of about
@@ -333,7 +356,7 @@ pub(super) fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Resul
             || {
                 batch
                     .par_iter()
-                    .map(|raw| raw.parse(0, source))
+                    .map(|raw| with_worker_strings(|strings| raw.parse(0, source, strings)))
                     .collect::<Vec<_>>()
             },
         );

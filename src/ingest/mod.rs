@@ -36,7 +36,7 @@ mod walk;
 mod whatsapp;
 
 pub use accounting::{Ingested, Input, Resume, Skip};
-pub use mbox_file::{drop_spare_buffers, read_grown};
+pub use mbox_file::{drop_worker_buffers, read_grown};
 pub use walk::list_files;
 
 use accounting::FileRead;
