@@ -545,10 +545,13 @@ fn from_parquet(data: &[u8], source: u32) -> Result<Vec<Message>> {
 }
 
 /// The rows a loading thread fills at a time, with strings of their own:
-/// about as many as a parsed mailbox block holds, so that a loaded table
-/// shares as much as a parsed one, from interners small enough to stay in
-/// cache.
-const LOAD_SLICE_ROWS: usize = 16384;
+/// about as many as a parsing worker shares its strings among, so that a
+/// loaded table shares about as much as a parsed one. On two cores a
+/// dense 1 GB mailbox's cached rows load in 0.14 s instead of 0.18, for a
+/// few MB more at the peak (one interner for the whole file held 16-byte
+/// entries for every distinct string); two strands of columns, each with
+/// one interner, were faster still but peaked 20 MB higher.
+const LOAD_SLICE_ROWS: usize = 16_384;
 
 type TextSetter<'a> = &'a (dyn Fn(&mut Message, Option<&str>, &mut Interner) + Sync);
 type ListSetter<'a> = &'a (dyn Fn(&mut Message, &[Option<&str>], &mut Interner) + Sync);

@@ -322,8 +322,7 @@ impl<const N: usize> PartialEq<[&str; N]> for Ids {
 #[derive(Default)]
 pub struct Interner {
     /// Each string with its hash: growing the table and probing it then
-    /// reads no string but the one that matches (on a cache load of 140
-    /// thousand rows, half a million strings spread over memory).
+    /// read no string but the one that matches.
     strings: hashbrown::HashTable<(u64, Text)>,
     /// Where a list is gathered before it is looked up.
     list: String,

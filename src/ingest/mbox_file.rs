@@ -105,9 +105,9 @@ fn read_opened_mbox(
     // Batches of blocks are parsed on the pool while the next batch's
     // bounds are found and the batch before is accounted, in file order,
     // so that the rows a file's duplicates would take are dropped early.
-    // Eight blocks a thread: at a batch's end a core waits for the other's
-    // last block, and a fourth as many ends as with two made a dense 1 GB
-    // mailbox 2.5 % faster.
+    // Eight blocks a thread: a core idles at each batch's end until the
+    // other's last block is parsed, and a fourth as many ends as with two
+    // blocks a thread made a dense 1 GB mailbox 2.5 % faster.
     let batch_len = rayon::current_num_threads() * 8;
     let mut bounds = BlockBounds::new(file, start, size);
     let mut batch: Vec<_> = bounds.by_ref().take(batch_len).collect();
