@@ -91,6 +91,29 @@ pub fn write_atomically_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Re
     Ok(())
 }
 
+/// Writes a file beside `near` whose name depends on its content: `fill`
+/// writes it under a temporary name and gives what `name` names it by (a
+/// checksum of what it wrote); it is renamed into place once whole. On any
+/// failure the temporary file is removed. Gives the path written.
+pub fn write_atomically_named<T, E: From<io::Error>>(
+    near: &Path,
+    fill: impl FnOnce(&mut File) -> Result<T, E>,
+    name: impl FnOnce(&T) -> String,
+) -> Result<(PathBuf, T), E> {
+    let (temporary, mut file) = create_temporary(near)?;
+    let written = fill(&mut file).and_then(|filled| {
+        let path = near.with_file_name(name(&filled));
+        match std::fs::rename(&temporary, &path) {
+            Ok(()) => Ok((path, filled)),
+            Err(e) => Err(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display())).into()),
+        }
+    });
+    if written.is_err() {
+        std::fs::remove_file(&temporary).ok();
+    }
+    written
+}
+
 /// The number of the next temporary file of this process.
 static NEXT_TEMPORARY: AtomicU64 = AtomicU64::new(0);
 
@@ -202,6 +225,33 @@ mod tests {
                 link.display()
             );
         }
+    }
+
+    #[test]
+    fn a_file_named_by_its_content_is_whole_or_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let near = dir.path().join("rows");
+        let (path, n) = write_atomically_named(
+            &near,
+            |file| -> io::Result<usize> { file.write_all(b"abc").map(|()| 3) },
+            |n| format!("rows.{n}.parquet"),
+        )
+        .unwrap();
+        assert_eq!((path, n), (dir.path().join("rows.3.parquet"), 3));
+        let failed = write_atomically_named(
+            &near,
+            |file| -> io::Result<()> {
+                file.write_all(b"half")?;
+                Err(io::Error::other("disk full"))
+            },
+            |()| "never.parquet".to_string(),
+        );
+        assert!(failed.is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["rows.3.parquet"], "no temporary file is left");
     }
 
     #[test]
