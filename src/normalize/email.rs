@@ -459,7 +459,7 @@ fn from_line_date(line: &[u8]) -> Option<i64> {
 }
 
 /// The lower-cased addr-spec of the first address in a header.
-fn first_address(f: Field) -> String {
+fn first_address(f: Field<'_>) -> Cow<'_, str> {
     addresses(f).next().unwrap_or_else(|| {
         // Unparsable From: keep what is there rather than lose the sender.
         let value = f.text();
@@ -467,13 +467,14 @@ fn first_address(f: Field) -> String {
         bracketed
             .map_or(value.trim(), |(addr, _)| addr.trim())
             .to_lowercase()
+            .into()
     })
 }
 
 /// Every addr-spec of an address header, lower-cased.
-fn addresses(f: Field) -> impl Iterator<Item = String> {
+fn addresses(f: Field<'_>) -> impl Iterator<Item = Cow<'_, str>> {
     simple_addresses(f.value)
-        .unwrap_or_else(|| full_addresses(f))
+        .unwrap_or_else(|| full_addresses(f).into_iter().map(Cow::Owned).collect())
         .into_iter()
 }
 
@@ -499,7 +500,7 @@ fn full_addresses(f: Field) -> Vec<String> {
 /// the whole run on To and Cc. Display names may be quoted or UTF-8; the
 /// addresses are ASCII. `None` for anything else (comments, groups,
 /// encoded words, escapes, bytes that are not UTF-8): mailparse reads those.
-fn simple_addresses(value: &[u8]) -> Option<Vec<String>> {
+fn simple_addresses(value: &[u8]) -> Option<Vec<Cow<'_, str>>> {
     let hard = |b: &u8| matches!(b, b'(' | b')' | b'\\' | b':' | b';' | b'=');
     if value.iter().any(hard) || (!value.is_ascii() && std::str::from_utf8(value).is_err()) {
         return None;
@@ -524,8 +525,9 @@ fn simple_addresses(value: &[u8]) -> Option<Vec<String>> {
     Some(list)
 }
 
-/// `addr` or `Name <addr>` or `"Name" <addr>`, with an ASCII address.
-fn simple_address(part: &[u8]) -> Option<String> {
+/// `addr` or `Name <addr>` or `"Name" <addr>`, with an ASCII address;
+/// borrowed when it is lower-case already, as most are.
+fn simple_address(part: &[u8]) -> Option<Cow<'_, str>> {
     let part = part.trim_ascii();
     let addr = match memchr::memchr(b'<', part) {
         Some(open) => {
@@ -542,7 +544,13 @@ fn simple_address(part: &[u8]) -> Option<String> {
     };
     let plain = |b: &u8| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"');
     let at = memchr::memchr(b'@', addr).is_some();
-    (at && addr.iter().all(plain)).then(|| super::lossy(addr).to_ascii_lowercase())
+    if !at || !addr.iter().all(plain) {
+        return None;
+    }
+    Some(match super::lossy(addr) {
+        addr if addr.bytes().any(|b| b.is_ascii_uppercase()) => addr.to_ascii_lowercase().into(),
+        addr => addr,
+    })
 }
 
 /// Machine-sent mail (METRICS.md section 1, Automated mail).
@@ -633,7 +641,9 @@ mod tests {
             "<a@b.c>",
         ] {
             let raw = format!("To: {list}\n");
-            let fast: Vec<String> = addresses(Field::new(raw.as_bytes(), 2)).collect();
+            let fast: Vec<String> = addresses(Field::new(raw.as_bytes(), 2))
+                .map(Cow::into_owned)
+                .collect();
             assert_eq!(fast, mailparse_addresses(list), "{list:?}");
         }
     }
