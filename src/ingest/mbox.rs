@@ -18,6 +18,13 @@ use std::io::{self, Read};
 const FROM: &[u8] = b"From ";
 const NEWLINE_FROM: &[u8] = b"\nFrom ";
 
+/// The searches for `NEWLINE_FROM`, built once: building one costs more
+/// than searching a small message's body with it.
+static NEWLINE_FROM_FORWARD: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(NEWLINE_FROM));
+static NEWLINE_FROM_BACKWARD: std::sync::LazyLock<memmem::FinderRev<'static>> =
+    std::sync::LazyLock::new(|| memmem::FinderRev::new(NEWLINE_FROM));
+
 /// What one block of messages gave.
 #[derive(Debug, Default)]
 pub struct Block {
@@ -58,10 +65,14 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32, strings: &mut Interner
         // Headers end at the first blank line, and a separator always
         // follows one, so they never run into the next message.
         let head = email::Head::scan(&data[header_start..]);
+        // Inside the header block a separator can start only a stray line
+        // (a field's line or fold is no envelope): the fields are not
+        // searched again.
+        let search_from = header_start + head.first_stray_line.unwrap_or(head.body);
         let end = head
             .content_length()
             .and_then(|length| content_length_end(data, header_start + head.body, length))
-            .unwrap_or_else(|| next_separator(data, header_start, &mut block.suspicious_from_lines));
+            .unwrap_or_else(|| next_separator(data, search_from, &mut block.suspicious_from_lines));
         block.header_fields_cut += u64::from(head.cut_fields);
         let parsed = email::message(source, trim_cr(from_line), &head, (end - pos) as u64, strings);
         block.messages.push((offset + pos as u64, parsed));
@@ -74,7 +85,7 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32, strings: &mut Interner
 fn next_separator(data: &[u8], from: usize, suspicious: &mut u64) -> usize {
     // Start one byte early so that an empty body's blank line is seen.
     let search_from = from.saturating_sub(1);
-    for hit in memmem::find_iter(&data[search_from..], NEWLINE_FROM) {
+    for hit in NEWLINE_FROM_FORWARD.find_iter(&data[search_from..]) {
         let line_start = search_from + hit + 1;
         if is_separator(data, line_start) {
             return line_start;
@@ -358,7 +369,8 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// and is complete in `data`.
 pub fn separator_in(data: &[u8], within: std::ops::Range<usize>) -> Option<usize> {
     let std::ops::Range { start, end } = within;
-    memmem::find_iter(data.get(start..)?, NEWLINE_FROM)
+    NEWLINE_FROM_FORWARD
+        .find_iter(data.get(start..)?)
         .map(|i| start + i)
         .take_while(|&newline| newline < end)
         .map(|newline| newline + 1)
@@ -367,14 +379,16 @@ pub fn separator_in(data: &[u8], within: std::ops::Range<usize>) -> Option<usize
 
 /// The first separator after the start whose line is complete in `buf`.
 fn first_separator(buf: &[u8]) -> Option<usize> {
-    memmem::find_iter(buf, NEWLINE_FROM)
+    NEWLINE_FROM_FORWARD
+        .find_iter(buf)
         .map(|i| i + 1)
         .find(|&p| memchr::memchr(b'\n', &buf[p..]).is_some() && is_separator(buf, p))
 }
 
 /// The last separator after the start whose line is complete in `buf`.
 fn last_separator(buf: &[u8]) -> Option<usize> {
-    memmem::rfind_iter(buf, NEWLINE_FROM)
+    NEWLINE_FROM_BACKWARD
+        .rfind_iter(buf)
         .map(|i| i + 1)
         .find(|&p| p > 0 && memchr::memchr(b'\n', &buf[p..]).is_some() && is_separator(buf, p))
 }
@@ -424,6 +438,19 @@ mod tests {
         assert_eq!(subjects(&block), ["one", "two"]);
         // Not after a blank line, or not an envelope: suspicious, not a split.
         assert_eq!(block.suspicious_from_lines, 3);
+    }
+
+    #[test]
+    fn from_lines_inside_a_header_block_are_still_seen() {
+        // The separator search skips a header block's fields, not its
+        // stray lines: an envelope after a closing boundary there still
+        // splits, and a `From ` line there is still suspicious.
+        let mbox = format!(
+            "{ENVELOPE}\nSubject: one\n--b1--\n{ENVELOPE}\nSubject: two\nFrom the desk of Bo\n\nbody\n"
+        );
+        let block = split(&mbox);
+        assert_eq!(subjects(&block), ["one", "two"]);
+        assert_eq!(block.suspicious_from_lines, 1);
     }
 
     #[test]

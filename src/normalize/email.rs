@@ -113,6 +113,9 @@ pub struct Head<'a> {
     block: &'a [u8],
     /// Offset of the body: just after the blank line, or the end.
     pub body: usize,
+    /// Offset of the first line before the body that is neither a field
+    /// nor a fold of one: an mbox separator can start no other line there.
+    pub first_stray_line: Option<usize>,
     /// Whether any line is a well-formed `Name: value` field.
     has_fields: bool,
     date: Option<Field<'a>>,
@@ -151,6 +154,7 @@ struct Fields<'a> {
     /// Where the body starts, once the blank line was read.
     body: Option<usize>,
     has_fields: bool,
+    first_stray_line: Option<usize>,
 }
 
 impl<'a> Fields<'a> {
@@ -161,6 +165,7 @@ impl<'a> Fields<'a> {
             field: None,
             body: None,
             has_fields: false,
+            first_stray_line: None,
         }
     }
 }
@@ -185,6 +190,8 @@ impl<'a> Iterator for Fields<'a> {
                 if let Some(name) = field_name(line) {
                     self.has_fields = true;
                     self.field = Some((name, pos));
+                } else if self.first_stray_line.is_none() {
+                    self.first_stray_line = Some(pos);
                 }
                 self.pos = end;
             }
@@ -227,6 +234,7 @@ impl<'a> Head<'a> {
         head.body = fields.body.unwrap_or(data.len());
         head.block = &data[..head.body];
         head.has_fields = fields.has_fields;
+        head.first_stray_line = fields.first_stray_line;
         head
     }
 
