@@ -150,6 +150,11 @@ struct Store {
 /// the cache folder `dir` and updating it; gives exactly what
 /// `ingest::read_all` would.
 pub fn read_all(dir: &Path, files: Vec<PathBuf>, options: &Options) -> Ingested {
+    // The cache keeps whole rows, whatever this run reads of them.
+    let options = &Options {
+        recipients: true,
+        ..options.clone()
+    };
     let settings = settings(options);
     let found: Vec<(Option<Identity>, Found)> = files
         .par_iter()

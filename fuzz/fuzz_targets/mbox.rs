@@ -16,14 +16,14 @@ fuzz_target!(|data: &[u8]| {
     while start < data.len() {
         let from = (start + 64).min(data.len());
         let end = separator_in(data, from..data.len()).unwrap_or(data.len());
-        plain.extend(parse_block(&data[start..end], start as u64, 0, strings).messages.into_iter().map(|(at, _)| at));
+        plain.extend(parse_block(&data[start..end], start as u64, 0, true, strings).messages.into_iter().map(|(at, _)| at));
         start = end;
     }
     let mut streamed = Vec::new();
     let skip = leading_blank_lines(data);
     let mut blocks = Blocks::new(&data[skip..], Vec::new(), 64, 1 << 20);
     while let Some(block) = blocks.next_block().expect("reading a slice cannot fail") {
-        streamed.extend(block.parse(skip as u64, 0, strings).messages.into_iter().map(|(at, _)| at));
+        streamed.extend(block.parse(skip as u64, 0, true, strings).messages.into_iter().map(|(at, _)| at));
     }
     assert_eq!(plain, streamed, "both splitters find the same messages at the same offsets");
 });

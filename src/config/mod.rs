@@ -241,6 +241,7 @@ impl Config {
                 now,
                 me: me.clone(),
                 progress: Default::default(),
+                recipients: cache.is_some() || !outputs.tables().is_empty(),
             },
             metrics: Settings {
                 sync_threshold_ms,
@@ -436,6 +437,7 @@ impl IngestConfig {
                 now: now(source_date_epoch()?)?,
                 me: read.me,
                 progress: Default::default(),
+                recipients: true,
             },
             threads: read.threads,
             quiet: read.quiet,

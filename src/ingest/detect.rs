@@ -97,7 +97,7 @@ pub(super) fn read_stream(
         return Ok(FileRead::default());
     }
     if mbox::looks_like_mbox(&head) {
-        return read_mbox(reader, head, source);
+        return read_mbox(reader, head, source, options.recipients);
     }
     if head.starts_with(pst::MAGIC) {
         // A compressed stream cannot be read at offsets.

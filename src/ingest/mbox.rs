@@ -55,8 +55,9 @@ pub fn leading_blank_lines(data: &[u8]) -> usize {
 
 /// Splits `data`, which starts at a message boundary and ends at one, into
 /// messages, parsing each one's headers, their strings shared through
-/// `strings`. `offset` is where `data` starts in the stream.
-pub fn parse_block(data: &[u8], offset: u64, source: u32, strings: &mut Interner) -> Block {
+/// `strings`. `offset` is where `data` starts in the stream; without
+/// `recipients` the rows hold none (see `ingest::Options`).
+pub fn parse_block(data: &[u8], offset: u64, source: u32, recipients: bool, strings: &mut Interner) -> Block {
     let mut block = Block::default();
     let mut pos = 0;
     while pos < data.len() {
@@ -64,7 +65,10 @@ pub fn parse_block(data: &[u8], offset: u64, source: u32, strings: &mut Interner
         let header_start = (pos + from_line.len() + 1).min(data.len());
         // Headers end at the first blank line, and a separator always
         // follows one, so they never run into the next message.
-        let head = email::Head::scan(&data[header_start..]);
+        let mut head = email::Head::scan(&data[header_start..]);
+        if !recipients {
+            head.pass_over_recipients();
+        }
         // Inside the header block a separator can start only a stray line
         // (a field's line or fold is no envelope): the fields are not
         // searched again.
@@ -202,8 +206,8 @@ impl RawBlock {
     }
 
     /// Parses the block of a stream that starts at byte `start` of its file.
-    pub fn parse(&self, start: u64, source: u32, strings: &mut Interner) -> Block {
-        let mut block = parse_block(self.data(), start + self.offset, source, strings);
+    pub fn parse(&self, start: u64, source: u32, recipients: bool, strings: &mut Interner) -> Block {
+        let mut block = parse_block(self.data(), start + self.offset, source, recipients, strings);
         if let Some((_, Parsed::Kept(last))) = block.messages.last_mut() {
             last.bytes += self.passed_over;
         }
@@ -398,7 +402,7 @@ mod tests {
     use super::*;
 
     fn split(data: &str) -> Block {
-        parse_block(data.as_bytes(), 0, 0, &mut Interner::default())
+        parse_block(data.as_bytes(), 0, 0, true, &mut Interner::default())
     }
 
     fn subjects(block: &Block) -> Vec<String> {
@@ -454,6 +458,20 @@ mod tests {
     }
 
     #[test]
+    fn recipients_are_read_only_when_asked() {
+        let mbox = format!("{ENVELOPE}\nTo: Ann <Ann@x.org>, bo@x.org\nCc: cy@x.org\n\nbody\n");
+        let recipients = |wanted| match &parse_block(mbox.as_bytes(), 0, 0, wanted, &mut Interner::default())
+            .messages[0]
+            .1
+        {
+            Parsed::Kept(m) => m.recipients.iter().map(str::to_string).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(recipients(true), ["ann@x.org", "bo@x.org", "cy@x.org"]);
+        assert!(recipients(false).is_empty());
+    }
+
+    #[test]
     fn empty_body_and_missing_final_newline() {
         let mbox = format!("{ENVELOPE}\nSubject: one\n\n{ENVELOPE}\nSubject: two");
         assert_eq!(subjects(&split(&mbox)), ["one", "two"]);
@@ -482,7 +500,7 @@ mod tests {
         while let Some(raw) = blocks.next_block().unwrap() {
             assert_eq!(raw.offset, offset);
             assert!(raw.data().starts_with(b"From "));
-            total += raw.parse(0, 0, &mut Interner::default()).messages.len();
+            total += raw.parse(0, 0, true, &mut Interner::default()).messages.len();
             offset += raw.data().len() as u64;
         }
         assert_eq!(total, 20);
@@ -500,7 +518,7 @@ mod tests {
         while let Some(raw) = blocks.next_block().unwrap() {
             assert!(raw.data().len() <= 1000, "a block of {} bytes", raw.data().len());
             assert_eq!(raw.offset, offset, "offsets count the bytes passed over");
-            let block = raw.parse(0, 0, &mut Interner::default());
+            let block = raw.parse(0, 0, true, &mut Interner::default());
             subjects.extend(self::subjects(&block));
             sizes.extend(block.messages.iter().map(|(_, p)| match p {
                 Parsed::Kept(m) => m.bytes,
@@ -550,7 +568,7 @@ mod tests {
         let mut blocks = Blocks::new(&b""[..], mbox.clone().into_bytes(), 1 << 20, 1 << 20);
         let raw = blocks.next_block().unwrap().unwrap();
         assert_eq!(raw.offset, 6, "the blank lines are passed over, and counted");
-        let block = raw.parse(0, 0, &mut Interner::default());
+        let block = raw.parse(0, 0, true, &mut Interner::default());
         assert_eq!(subjects(&block), ["one", "two"]);
         assert_eq!(block.messages[0].0, 6);
     }

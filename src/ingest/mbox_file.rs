@@ -63,7 +63,8 @@ pub fn read_grown(
         return Err(mismatch());
     }
     progress.fetch_add(resume.offset, Ordering::Relaxed);
-    let mut read = read_plain_mbox(file, resume.offset, earlier, source, progress)?;
+    // The cache keeps whole rows.
+    let mut read = read_plain_mbox(file, resume.offset, earlier, source, progress, true)?;
     let resume = read.resume.take();
     let (input, messages) = Input::new(path, read);
     Ok((input, messages, resume))
@@ -76,15 +77,17 @@ pub fn read_grown(
 /// compacting it) ends the read early instead of faulting: what was read
 /// is kept, and the file is reported as changed. Only the bytes it held
 /// when opened are read: what is appended meanwhile is the next run's.
+/// Without `recipients` the rows hold none (see `Options`).
 pub(super) fn read_plain_mbox(
     file: File,
     start: u64,
     out: FileRead,
     source: u32,
     progress: &AtomicU64,
+    recipients: bool,
 ) -> io::Result<FileRead> {
     let size = file.metadata()?.len();
-    read_opened_mbox(&file, size, start, out, source, progress)
+    read_opened_mbox(&file, size, start, out, source, progress, recipients)
 }
 
 /// `read_plain_mbox` of a file that was `size` bytes long when opened.
@@ -95,6 +98,7 @@ fn read_opened_mbox(
     mut out: FileRead,
     source: u32,
     progress: &AtomicU64,
+    recipients: bool,
 ) -> io::Result<FileRead> {
     if start >= size {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "no block there"));
@@ -123,7 +127,7 @@ fn read_opened_mbox(
                         batch
                             .par_iter()
                             .map(|range| {
-                                let read = read_block(file, range.clone(), source);
+                                let read = read_block(file, range.clone(), source, recipients);
                                 progress.fetch_add(range.end - range.start, Ordering::Relaxed);
                                 read
                             })
@@ -190,7 +194,12 @@ pub(super) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8
 /// giant message is read by its head in bounded memory; gives what it
 /// holds, how many bytes were read (fewer when the file shrank), and
 /// whether a line ends in it (else its envelope line may be cut off).
-fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Result<(mbox::Block, u64, bool)> {
+fn read_block(
+    file: &File,
+    range: std::ops::Range<u64>,
+    source: u32,
+    recipients: bool,
+) -> io::Result<(mbox::Block, u64, bool)> {
     let len = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
     // One more than the block: its whole range comes in one read.
     let target = len.saturating_add(1).min(mbox::MAX_MESSAGE_BYTES);
@@ -202,7 +211,7 @@ fn read_block(file: &File, range: std::ops::Range<u64>, source: u32) -> io::Resu
     let mut whole_line = false;
     while let Some(raw) = blocks.next_block()? {
         whole_line |= memchr::memchr(b'\n', raw.data()).is_some();
-        let part = with_worker_strings(|strings| raw.parse(range.start, source, strings));
+        let part = with_worker_strings(|strings| raw.parse(range.start, source, recipients, strings));
         block.messages.extend(part.messages);
         block.suspicious_from_lines += part.suspicious_from_lines;
         block.header_fields_cut += part.header_fields_cut;
@@ -344,8 +353,14 @@ impl Read for At<'_> {
 }
 
 /// Parses an mbox stream (gzip-compressed) block by block: while one
-/// batch of blocks is parsed on the pool, the next is read.
-pub(super) fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Result<FileRead> {
+/// batch of blocks is parsed on the pool, the next is read. Without
+/// `recipients` the rows hold none (see `Options`).
+pub(super) fn read_mbox(
+    reader: Stream,
+    head: Vec<u8>,
+    source: u32,
+    recipients: bool,
+) -> io::Result<FileRead> {
     let mut blocks = mbox::Blocks::new(reader, head, BLOCK_BYTES, mbox::MAX_MESSAGE_BYTES);
     let batch_len = rayon::current_num_threads() * 2;
     let mut out = FileRead {
@@ -359,7 +374,7 @@ pub(super) fn read_mbox(reader: Stream, head: Vec<u8>, source: u32) -> io::Resul
             || {
                 batch
                     .par_iter()
-                    .map(|raw| with_worker_strings(|strings| raw.parse(0, source, strings)))
+                    .map(|raw| with_worker_strings(|strings| raw.parse(0, source, recipients, strings)))
                     .collect::<Vec<_>>()
             },
         );
@@ -389,7 +404,7 @@ mod tests {
             format: Some(Format::Mbox),
             ..FileRead::default()
         };
-        read_opened_mbox(&file, size, 0, out, 0, &AtomicU64::new(0)).unwrap()
+        read_opened_mbox(&file, size, 0, out, 0, &AtomicU64::new(0), true).unwrap()
     }
 
     #[test]

@@ -107,6 +107,12 @@ pub struct Options {
     pub me: Vec<String>,
     /// Bytes of input read so far, for a progress display.
     pub progress: Arc<AtomicU64>,
+    /// Whether the rows must hold email's recipients (To, Cc). No figure
+    /// reads them (calls' and meetings' participants are kept always);
+    /// the message tables, datasets and the cache do. Without, the mbox
+    /// readers pass them over, a tenth of a header-dense mailbox's parse;
+    /// other mail readers keep them, as they cost little there.
+    pub recipients: bool,
 }
 
 impl Default for Options {
@@ -119,6 +125,7 @@ impl Default for Options {
             now: chrono::Utc::now().timestamp_millis(),
             me: Vec::new(),
             progress: Arc::default(),
+            recipients: true,
         }
     }
 }
@@ -178,7 +185,7 @@ fn read_file(path: &Path, source: u32, options: &Options) -> io::Result<FileRead
             format: Some(Format::Mbox),
             ..FileRead::default()
         };
-        return read_plain_mbox(file, 0, out, source, &options.progress);
+        return read_plain_mbox(file, 0, out, source, &options.progress, options.recipients);
     }
     options
         .progress
@@ -211,7 +218,7 @@ fn read_folder(path: &Path, name: &str, source: u32, options: &Options) -> io::R
         ));
     }
     if apple_mail::is_bundle(path) {
-        return read_bundle(path, source, progress);
+        return read_bundle(path, source, options);
     }
     if apple_mail::is_mailbox(path) {
         let files = apple_mail::message_files(path);
@@ -228,7 +235,7 @@ fn read_folder(path: &Path, name: &str, source: u32, options: &Options) -> io::R
 
 /// An exported Apple Mail mailbox: its `mbox`, read as a plain mailbox,
 /// every message filed under the mailbox's name.
-fn read_bundle(path: &Path, source: u32, progress: &AtomicU64) -> io::Result<FileRead> {
+fn read_bundle(path: &Path, source: u32, options: &Options) -> io::Result<FileRead> {
     let file = File::open(path.join("mbox"))?;
     let out = FileRead {
         format: Some(Format::Mbox),
@@ -242,7 +249,7 @@ fn read_bundle(path: &Path, source: u32, progress: &AtomicU64) -> io::Result<Fil
     if !mbox::looks_like_mbox(&head) {
         return Ok(FileRead::problem("its mbox file is not an mbox".to_string()));
     }
-    read_plain_mbox(file, 0, out, source, progress)
+    read_plain_mbox(file, 0, out, source, &options.progress, options.recipients)
 }
 
 /// What a file that is neither a regular file nor a folder is.

@@ -425,3 +425,24 @@ fn mail_stores_and_bzip2_xz_zstd_files_give_cached_runs_the_uncached_figures() {
         "the compressed files only: a folder and one message are not cached"
     );
 }
+
+#[test]
+fn a_cache_written_by_a_summary_run_holds_the_recipients_the_tables_show() {
+    // A run without tables and without the cache passes To and Cc over;
+    // one with the cache keeps them, for a later run's tables.
+    let setup = Setup::new();
+    let cache = setup.cache();
+    let inbox = fixture("thread-basics.mbox");
+    let inbox = inbox.to_str().unwrap();
+    let cached = ["--cache", cache.to_str().unwrap()];
+    let summary = report(&[&[inbox, "--format", "json", "-q"][..], &cached].concat());
+    assert_eq!(summary.code, 0, "{}", summary.stderr);
+    let tables = |mode: &[&str]| {
+        let run = report(&[&[inbox, "--format", "csv", "-q"][..], mode].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        fs::read_to_string(run.dir().join("messages.csv")).unwrap()
+    };
+    let (from_cache, parsed) = (tables(&cached), tables(&["--no-cache"]));
+    assert_eq!(from_cache, parsed);
+    assert!(parsed.contains(",team@example.org,"), "{parsed}");
+}
